@@ -1,4 +1,7 @@
-package shim
+package sse
+
+// Package sse is a streaming WHATWG "event stream interpretation": the
+// parser behind both the MCP transport and the EventSource.
 
 // DefaultMaxEventSize bounds the memory one event may take (its data buffer
 // plus the line being read) when ParserOptions.MaxEventSize is zero.
