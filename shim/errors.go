@@ -90,6 +90,23 @@ func (e *Error) Is(target error) bool {
 	return ok && t.Code == e.Code
 }
 
+// IsCode reports whether err's chain holds an *Error with the given code.
+// Prefer it to errors.Is in code that reaches the wasm build: errors.Is and
+// errors.As pull in reflection that costs about 60 KB of wasm.
+func IsCode(err error, code Code) bool {
+	for err != nil {
+		if e, ok := err.(*Error); ok && e.Code == code {
+			return true
+		}
+		u, ok := err.(interface{ Unwrap() error })
+		if !ok {
+			return false
+		}
+		err = u.Unwrap()
+	}
+	return false
+}
+
 // CodeOf returns the code of the first *Error in err's chain, or
 // CodeInternal when there is none.
 func CodeOf(err error) Code {

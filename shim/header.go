@@ -1,24 +1,22 @@
 package shim
 
-import "strings"
-
 // Header is a set of HTTP header fields keyed by lower-case name, the way
 // the browser's Headers object sees them. Each name has one value: fetch
 // joins repeated fields with ", ", and so do we.
 type Header map[string]string
 
 // Get returns the value of the named field, matched case-insensitively.
-func (h Header) Get(name string) string { return h[strings.ToLower(name)] }
+func (h Header) Get(name string) string { return h[lower(name)] }
 
 // Set replaces the value of the named field.
-func (h Header) Set(name, value string) { h[strings.ToLower(name)] = value }
+func (h Header) Set(name, value string) { h[lower(name)] = value }
 
 // Del removes the named field.
-func (h Header) Del(name string) { delete(h, strings.ToLower(name)) }
+func (h Header) Del(name string) { delete(h, lower(name)) }
 
 // Add appends a value to the named field, joining with ", " as fetch does.
 func (h Header) Add(name, value string) {
-	k := strings.ToLower(name)
+	k := lower(name)
 	if old, ok := h[k]; ok {
 		h[k] = old + ", " + value
 		return
@@ -38,8 +36,41 @@ func (h Header) Clone() Header {
 // MediaType returns the MIME type essence of a Content-Type value: the
 // type/subtype, lower-cased, without parameters or white space.
 func MediaType(contentType string) string {
-	if i := strings.IndexByte(contentType, ';'); i >= 0 {
-		contentType = contentType[:i]
+	for i := 0; i < len(contentType); i++ {
+		if contentType[i] == ';' {
+			contentType = contentType[:i]
+			break
+		}
 	}
-	return strings.ToLower(strings.TrimSpace(contentType))
+	return lower(trimSpace(contentType))
 }
+
+// lower is strings.ToLower for ASCII, which is all header names and MIME
+// types may hold; strings.ToLower would link the Unicode tables (~20 KB of wasm).
+func lower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; 'A' <= c && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if c := b[j]; 'A' <= c && c <= 'Z' {
+					b[j] = c + 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
+// trimSpace trims HTTP white space (SP, HTAB, CR, LF).
+func trimSpace(s string) string {
+	for len(s) > 0 && isHTTPSpace(s[0]) {
+		s = s[1:]
+	}
+	for len(s) > 0 && isHTTPSpace(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+func isHTTPSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }

@@ -1,0 +1,90 @@
+# esshim: build, test and demo. `make test` and `make run` install what they need.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+GO       ?= go
+GOROOT   := $(shell $(GO) env GOROOT)
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+CHROMIUM ?= /usr/bin/chromium
+FUZZTIME ?= 10s
+# -s -w drops the symbol and DWARF sections: about 90 KB of wasm that every
+# user would download on every cold load.
+WASM_LDFLAGS := -s -w -X main.version=$(VERSION)
+
+DIST     := dist
+WASM_SRC := $(shell find wasm shim -name '*.go' -not -name '*_test.go') go.mod go.sum
+
+.PHONY: all build size vet unit fuzz e2e test run clean tools chromium npm
+
+all: build
+
+build: $(DIST)/esshim.wasm $(DIST)/esshim.js $(DIST)/esshim.d.ts
+
+$(DIST)/esshim.wasm: $(WASM_SRC)
+	@mkdir -p $(DIST)
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='$(WASM_LDFLAGS)' -o $@ ./wasm
+
+# The module bundles wasm_exec.js from the toolchain that built the wasm,
+# inside a function so that it does not leave a global `Go` behind.
+$(DIST)/esshim.js: js/esshim.js $(GOROOT)/lib/wasm/wasm_exec.js
+	@mkdir -p $(DIST)
+	{ echo "// esshim $(VERSION). Bundles Go's wasm_exec.js ($$($(GO) env GOVERSION)); Copyright 2018 The Go Authors, BSD-style license."; \
+	  echo "const Go = (() => {"; \
+	  echo "const previousGo = globalThis.Go;"; \
+	  cat $(GOROOT)/lib/wasm/wasm_exec.js; \
+	  echo "const bundledGo = globalThis.Go;"; \
+	  echo "if (previousGo === undefined) delete globalThis.Go; else globalThis.Go = previousGo;"; \
+	  echo "return bundledGo;"; \
+	  echo "})();"; \
+	  cat js/esshim.js; } > $@
+
+$(DIST)/esshim.d.ts: js/esshim.d.ts
+	@mkdir -p $(DIST)
+	cp $< $@
+
+# size prints the wasm's raw, gzip -9 and brotli sizes, and fails past the budget.
+size: $(DIST)/esshim.wasm tools
+	@raw=$$(stat -c %s $<); gz=$$(gzip -9 -c $< | wc -c); br=$$(brotli -c -q 11 $< | wc -c); \
+	printf 'dist/esshim.wasm: raw %d B (%.2f MB), gzip -9 %d B (%d KB), brotli %d B (%d KB)\n' $$raw $$(echo "$$raw/1000000" | bc -l) $$gz $$((gz/1000)) $$br $$((br/1000)); \
+	if [ $$raw -gt 3200000 ] || [ $$gz -gt 850000 ]; then echo "over budget: at most 3.2 MB raw and 850 KB gzip" >&2; exit 1; fi
+	@if GOOS=js GOARCH=wasm $(GO) list -deps ./wasm | grep -qx 'net/http'; then echo "the wasm build links net/http" >&2; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+	GOOS=js GOARCH=wasm $(GO) vet ./wasm/... ./shim/...
+
+unit:
+	$(GO) test -race -count=1 ./shim/... ./e2e/faultserver/... ./e2e/mcpserver/...
+
+fuzz:
+	$(GO) test -run='^$$' -fuzz=FuzzParser -fuzztime=$(FUZZTIME) ./shim/sse
+
+e2e: build chromium npm
+	CHROMIUM=$(CHROMIUM) $(GO) test -count=1 -timeout=15m ./e2e/
+
+test: vet unit build size fuzz e2e
+
+run: build
+	$(GO) run ./web
+
+clean:
+	rm -rf $(DIST)
+
+# tools installs the command-line tools the size report needs.
+tools:
+	@command -v brotli >/dev/null && command -v bc >/dev/null || { $(call apt_install,brotli bc); }
+
+# chromium installs Debian's Chromium for the browser tests when it is missing.
+chromium:
+	@test -x $(CHROMIUM) || { $(call apt_install,chromium); }
+	@test -x $(CHROMIUM) || { echo "Chromium is missing at $(CHROMIUM). Install it as root: apt-get update && apt-get install -y chromium" >&2; exit 1; }
+
+npm: e2e/npm/node_modules/.package-lock.json
+
+e2e/npm/node_modules/.package-lock.json: e2e/npm/package-lock.json
+	cd e2e/npm && npm ci --no-audit --no-fund
+
+define apt_install
+if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; \
+else echo "missing: $(1). Install it as root: apt-get update && apt-get install -y $(1)" >&2; exit 1; fi
+endef

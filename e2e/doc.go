@@ -1,0 +1,4 @@
+// Package e2e holds esshim's real-browser tests: Go tests that drive headless
+// Chromium with chromedp against servers they start on 127.0.0.1. They load
+// dist/ as a user would, so `make build` must run first (`make e2e` does).
+package e2e

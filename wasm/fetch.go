@@ -1,0 +1,252 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"context"
+	"io"
+	"sync"
+
+	"github.com/esshim/esshim/shim"
+	"github.com/hack-pad/safejs"
+)
+
+// browserFetcher implements shim.Fetcher with the browser's fetch. Its fn is
+// the page's fetch, or a custom one the caller passed in.
+type browserFetcher struct {
+	fn safejs.Value // a JS function (url, init) => Promise<Response>; undefined = globalThis.fetch
+}
+
+// Fetch implements shim.Fetcher. The request's AbortController is tied to
+// ctx for the whole life of the exchange, body included, not only until the
+// headers arrive: that is what makes the server see a cancel at once.
+func (f browserFetcher) Fetch(ctx context.Context, req *shim.Request) (*shim.Response, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, shim.Wrap(shim.CodeAborted, err)
+	}
+	controller, err := jsAbortController.New()
+	if err != nil {
+		return nil, shim.Wrap(shim.CodeInternal, err)
+	}
+	abort := func() { _, _ = controller.Call("abort") }
+	stopAbort := context.AfterFunc(ctx, abort)
+
+	init := requestInit(req)
+	signal, _ := controller.Get("signal")
+	_ = init.Set("signal", signal)
+
+	var pending safejs.Value
+	if isSet(f.fn) {
+		pending, err = f.fn.Invoke(req.URL, init)
+	} else {
+		pending, err = jsGlobal.Call("fetch", req.URL, init)
+	}
+	if err != nil {
+		stopAbort()
+		return nil, shim.Wrap(shim.CodeNetwork, err)
+	}
+	// Abort, not ctx, ends the wait: the promise then rejects promptly, and
+	// its callbacks are released rather than left behind.
+	resp, err := await(context.Background(), pending)
+	if err != nil {
+		stopAbort()
+		if ctx.Err() != nil {
+			return nil, shim.Wrap(shim.CodeAborted, ctx.Err())
+		}
+		return nil, err
+	}
+	out := &shim.Response{
+		Status:     intProp(resp, "status", 0),
+		StatusText: stringProp(resp, "statusText", ""),
+		URL:        stringProp(resp, "url", req.URL),
+		Header:     responseHeader(prop(resp, "headers")),
+	}
+	body := prop(resp, "body")
+	if !isSet(body) {
+		stopAbort()
+		out.Body = io.NopCloser(emptyReader{})
+		return out, nil
+	}
+	reader, err := body.Call("getReader")
+	if err != nil {
+		stopAbort()
+		abort()
+		return nil, shim.Wrap(shim.CodeInternal, err)
+	}
+	out.Body = &streamBody{ctx: ctx, reader: reader, abort: abort, stopAbort: stopAbort}
+	return out, nil
+}
+
+// requestInit builds the RequestInit for req: the caller's opaque init
+// first, then what the core decided, which wins.
+func requestInit(req *shim.Request) safejs.Value {
+	init := newObject()
+	if extra, ok := req.Init.(safejs.Value); ok && isSet(extra) {
+		_, _ = jsObject.Call("assign", init, extra)
+	}
+	method := req.Method
+	if method == "" {
+		method = "GET"
+	}
+	_ = init.Set("method", method)
+	headers := newObject()
+	for k, v := range req.Header {
+		_ = headers.Set(k, v)
+	}
+	_ = init.Set("headers", headers)
+	if req.Body != nil {
+		_ = init.Set("body", bytesToJS(req.Body))
+	} else {
+		_ = init.Delete("body")
+	}
+	if req.Credentials != "" {
+		_ = init.Set("credentials", req.Credentials)
+	}
+	if req.Mode != "" {
+		_ = init.Set("mode", req.Mode)
+	}
+	return init
+}
+
+// responseHeader copies a Headers object. Array.from(headers) yields
+// [name, value] pairs with lower-case names, already joined.
+func responseHeader(h safejs.Value) shim.Header {
+	out := shim.Header{}
+	if !isSet(h) {
+		return out
+	}
+	pairs, err := jsArray.Call("from", h)
+	if err != nil {
+		return out
+	}
+	n, _ := pairs.Length()
+	for i := 0; i < n; i++ {
+		pair, _ := pairs.Index(i)
+		k, _ := pair.Index(0)
+		v, _ := pair.Index(1)
+		out.Set(stringOf(k), stringOf(v))
+	}
+	return out
+}
+
+// streamBody reads a ReadableStream through its default reader.
+type streamBody struct {
+	ctx       context.Context
+	reader    safejs.Value
+	abort     func()
+	stopAbort func() bool
+
+	mu      sync.Mutex
+	closed  bool
+	pending []byte // the rest of the last chunk that did not fit the caller's buffer
+	scratch []byte
+}
+
+// Read implements io.Reader. After our own Close it reports shim.ErrClosed,
+// never io.EOF; after ctx ends, ABORTED; after a network failure, NETWORK_ERROR.
+func (b *streamBody) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return 0, shim.ErrClosed
+	}
+	if len(b.pending) > 0 {
+		n := copy(p, b.pending)
+		b.pending = b.pending[n:]
+		b.mu.Unlock()
+		return n, nil
+	}
+	b.mu.Unlock()
+
+	readP, err := b.reader.Call("read")
+	if err != nil {
+		return 0, b.failure(shim.Wrap(shim.CodeNetwork, err))
+	}
+	r, err := await(context.Background(), readP)
+	if err != nil {
+		return 0, b.failure(err)
+	}
+	if done, _ := prop(r, "done").Truthy(); done {
+		b.mu.Lock()
+		closed := b.closed
+		b.mu.Unlock()
+		if closed {
+			return 0, shim.ErrClosed
+		}
+		b.stopAbort()
+		return 0, io.EOF
+	}
+	chunk := prop(r, "value")
+	size, _ := chunk.Length()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return 0, shim.ErrClosed
+	}
+	if size <= len(p) {
+		n, err := safejs.CopyBytesToGo(p[:size], chunk)
+		if err != nil {
+			return 0, shim.Wrap(shim.CodeInternal, err)
+		}
+		return n, nil
+	}
+	if cap(b.scratch) < size {
+		b.scratch = make([]byte, size)
+	}
+	buf := b.scratch[:size]
+	if _, err := safejs.CopyBytesToGo(buf, chunk); err != nil {
+		return 0, shim.Wrap(shim.CodeInternal, err)
+	}
+	n := copy(p, buf)
+	b.pending = buf[n:]
+	return n, nil
+}
+
+// failure classifies a failed read: our own Close, a cancelled context, or
+// the network.
+func (b *streamBody) failure(err error) error {
+	b.mu.Lock()
+	closed := b.closed
+	b.mu.Unlock()
+	switch {
+	case closed:
+		return shim.ErrClosed
+	case b.ctx.Err() != nil:
+		return shim.Wrap(shim.CodeAborted, b.ctx.Err())
+	default:
+		return shim.Wrap(shim.CodeNetwork, err)
+	}
+}
+
+// Close cancels the reader and aborts the request, so the server sees the
+// disconnect at once.
+func (b *streamBody) Close() error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil
+	}
+	b.closed = true
+	b.pending = nil
+	b.mu.Unlock()
+	b.stopAbort()
+	if p, err := b.reader.Call("cancel"); err == nil {
+		ignoreRejection(p)
+	}
+	b.abort()
+	return nil
+}
+
+type emptyReader struct{}
+
+func (emptyReader) Read([]byte) (int, error) { return 0, io.EOF }
+
+// noop is one JS function kept for the page's life, used to swallow
+// rejections of promises whose outcome we do not need.
+var noop = funcOf(func(safejs.Value, []safejs.Value) any { return nil })
+
+func ignoreRejection(p safejs.Value) {
+	if p.Type() == safejs.TypeObject {
+		_, _ = p.Call("catch", noop.Value())
+	}
+}

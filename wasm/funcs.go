@@ -1,0 +1,59 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"fmt"
+	"runtime/debug"
+	"sync/atomic"
+
+	"github.com/esshim/esshim/shim"
+	"github.com/hack-pad/safejs"
+)
+
+// liveFuncs counts js.Funcs created and not yet released, so that tests can
+// prove that 1,000 start/close cycles leave nothing behind.
+var liveFuncs atomic.Int64
+
+// jsFunc is a Go function callable from JS. Release frees it; it is safe to
+// call more than once and from inside the function itself.
+type jsFunc struct {
+	fn       safejs.Func
+	released atomic.Bool
+}
+
+// funcOf wraps fn for JS. A panic inside fn is recovered and returned to JS
+// as an Error value instead of killing the Go program: a page must never see
+// "Go program has already exited" because of us.
+func funcOf(fn func(this safejs.Value, args []safejs.Value) any) *jsFunc {
+	f, err := safejs.FuncOf(func(this safejs.Value, args []safejs.Value) (result any) {
+		defer func() {
+			if r := recover(); r != nil {
+				result = toJSError(panicError(r))
+			}
+		}()
+		return fn(this, args)
+	})
+	if err != nil {
+		panic(err)
+	}
+	liveFuncs.Add(1)
+	return &jsFunc{fn: f}
+}
+
+// Value returns the function as a JS value.
+func (f *jsFunc) Value() safejs.Value { return f.fn.Value() }
+
+// Release frees the function. Calling it again does nothing.
+func (f *jsFunc) Release() {
+	if f.released.CompareAndSwap(false, true) {
+		f.fn.Release()
+		liveFuncs.Add(-1)
+	}
+}
+
+// panicError turns a recovered panic value into an INTERNAL_ERROR, with the
+// stack in the message so a bug report can carry it.
+func panicError(r any) error {
+	return &shim.Error{Code: shim.CodeInternal, Message: fmt.Sprintf("internal error: %v\n%s", r, debug.Stack())}
+}

@@ -1,0 +1,60 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"github.com/esshim/esshim/shim"
+	"github.com/hack-pad/safejs"
+)
+
+var (
+	jsHeaders     = mustGet(jsGlobal, "Headers")
+	jsArrayBuffer = mustGet(jsGlobal, "ArrayBuffer")
+)
+
+// headersFrom accepts what fetch accepts as HeadersInit: a plain object, a
+// Headers instance, or an array of pairs.
+func headersFrom(v safejs.Value) shim.Header {
+	if !isSet(v) {
+		return shim.Header{}
+	}
+	h, err := jsHeaders.New(v)
+	if err != nil {
+		return shim.Header{}
+	}
+	return responseHeader(h)
+}
+
+// bodyFrom accepts a string, a Uint8Array (or other view) or an ArrayBuffer.
+func bodyFrom(v safejs.Value) []byte {
+	if !isSet(v) {
+		return nil
+	}
+	if v.Type() == safejs.TypeString {
+		s, _ := v.String()
+		return []byte(s)
+	}
+	if ok, _ := v.InstanceOf(jsArrayBuffer); ok {
+		v, _ = jsUint8Array.New(v)
+	} else if ok, _ := v.InstanceOf(jsUint8Array); !ok {
+		if buf := prop(v, "buffer"); isSet(buf) {
+			v, _ = jsUint8Array.New(buf, intProp(v, "byteOffset", 0), intProp(v, "byteLength", 0))
+		} else {
+			return []byte(stringOf(v))
+		}
+	}
+	n, _ := v.Length()
+	b := make([]byte, n)
+	_, _ = safejs.CopyBytesToGo(b, v)
+	return b
+}
+
+// fetcherFrom returns the fetcher for a caller's options: their custom
+// fetch when given, the page's otherwise.
+func fetcherFrom(opts safejs.Value) browserFetcher {
+	fn := prop(opts, "fetch")
+	if fn.Type() != safejs.TypeFunction {
+		fn = safejs.Undefined()
+	}
+	return browserFetcher{fn: fn}
+}
