@@ -14,6 +14,7 @@ export interface EsshimError extends Error {
     | 'CLOSED'
     | 'ABORTED'
     | 'INVALID_ARGUMENT'
+    | 'INVALID_MESSAGE'
     | 'INTERNAL_ERROR';
   /** The HTTP status, where a response was involved. */
   status?: number;
@@ -43,6 +44,8 @@ export interface OpenEventStreamOptions {
   maxEventSize?: number;
   onopen?: (info: { status: number; url: string }) => void;
   onevent?: (event: StreamEvent) => void;
+  /** Sent as Last-Event-ID; also the last event ID the stream starts from. */
+  lastEventId?: string;
 }
 
 export interface EventStreamHandle {
@@ -52,8 +55,128 @@ export interface EventStreamHandle {
   close(): void;
 }
 
+/** A JSON-RPC 2.0 message, as the MCP TypeScript SDK's JSONRPCMessage. */
+export type JSONRPCMessage = { jsonrpc: '2.0'; [key: string]: unknown };
+
+/** The TypeScript SDK's reconnectionOptions. */
+export interface ReconnectionOptions {
+  /** Delay before the first reconnect of a stream that set no `retry`, in ms. Default 1000. */
+  initialReconnectionDelay?: number;
+  /** Cap on the delay, in ms. Default 30000. */
+  maxReconnectionDelay?: number;
+  /** Growth per attempt without progress. Default 1.5. */
+  reconnectionDelayGrowFactor?: number;
+  /** Attempts without progress before RECONNECT_EXHAUSTED. Default 2 for the transport, Infinity for EventSource. */
+  maxRetries?: number;
+}
+
+export interface StreamableHTTPClientTransportOptions {
+  /** Applied to every request (POST, GET, DELETE): headers, credentials, mode, cache, … */
+  requestInit?: RequestInit;
+  /** A fetch to use instead of globalThis.fetch. */
+  fetch?: (input: string, init: RequestInit) => Promise<Response>;
+  /** Resume a known session (first lifecycle only). */
+  sessionId?: string;
+  protocolVersion?: string;
+  reconnectionOptions?: ReconnectionOptions;
+  /** Awaited before every request, e.g. for a fresh auth token. */
+  headers?: () => Record<string, string> | Promise<Record<string, string>>;
+  /** What a 404 to a request that carried the session id does. Default 'error'. */
+  sessionExpiry?: 'error' | 'reinitialize';
+  /** Largest SSE event in bytes. Default 16 MiB. */
+  maxEventSize?: number;
+}
+
+export interface TransportSendOptions {
+  /** Resume a stream by GET with this Last-Event-ID instead of POSTing. */
+  resumptionToken?: string;
+  /** Called with every event id seen for this message's stream. */
+  onresumptiontoken?: (token: string) => void;
+  relatedRequestId?: string | number;
+}
+
+export interface StreamSnapshot {
+  id: number;
+  kind: 'post' | 'standalone' | 'resume';
+  state: string;
+  lastEventId: string;
+  reconnects: number;
+  events: number;
+}
+
+export interface TransportSnapshot {
+  /** Counts start() calls: each lifecycle has its own number. */
+  lifecycle: number;
+  sessionId?: string;
+  streams: StreamSnapshot[];
+  /** Ids of the requests still waiting for an outcome. */
+  inflight: Array<string | number>;
+  /** Pending timers of this transport. */
+  timers: number;
+  /** Live goroutines of this transport. */
+  transportGoroutines: number;
+  /** Live goroutines of the whole Go program. */
+  goroutines: number;
+  /** js.Funcs not yet released, program-wide. */
+  funcs: number;
+}
+
+/** Drop-in for the TypeScript SDK's StreamableHTTPClientTransport (its Transport interface). */
+export declare class StreamableHTTPClientTransport {
+  constructor(url: string | URL, options?: StreamableHTTPClientTransportOptions);
+  start(): Promise<void>;
+  send(message: JSONRPCMessage | JSONRPCMessage[], options?: TransportSendOptions): Promise<void>;
+  close(): Promise<void>;
+  terminateSession(): Promise<void>;
+  readonly sessionId: string | undefined;
+  readonly protocolVersion: string | undefined;
+  setProtocolVersion(version: string): void;
+  onmessage?: (message: JSONRPCMessage, extra?: unknown) => void;
+  onerror?: (error: EsshimError) => void;
+  onclose?: () => void;
+  /** Called when the session id changes under a running lifecycle (sessionExpiry 'reinitialize'). */
+  onsessionchange?: (newId: string | undefined, oldId: string | undefined) => void;
+  snapshot(): TransportSnapshot;
+}
+
+export interface EsshimEventSourceInit extends EventSourceInit {
+  /** HTTP method (extension). Default GET. */
+  method?: string;
+  /** Request headers (extension). */
+  headers?: HeadersInit;
+  /** Request body (extension). */
+  body?: string | ArrayBuffer | ArrayBufferView;
+  fetch?: (input: string, init: RequestInit) => Promise<Response>;
+  reconnectionOptions?: ReconnectionOptions;
+  /** Share one connection with other instances of the same URL, headers and credentials. Default true. */
+  shared?: boolean;
+  maxEventSize?: number;
+}
+
+/** A spec-exact EventSource with POST, headers and shared connections. */
+export declare class EventSource extends EventTarget {
+  constructor(url: string | URL, init?: EsshimEventSourceInit);
+  static readonly CONNECTING: 0;
+  static readonly OPEN: 1;
+  static readonly CLOSED: 2;
+  readonly CONNECTING: 0;
+  readonly OPEN: 1;
+  readonly CLOSED: 2;
+  readonly url: string;
+  readonly withCredentials: boolean;
+  readonly readyState: 0 | 1 | 2;
+  onopen: ((this: EventSource, ev: Event) => any) | null;
+  onmessage: ((this: EventSource, ev: MessageEvent<string>) => any) | null;
+  onerror: ((this: EventSource, ev: Event) => any) | null;
+  close(): void;
+}
+
 export interface Esshim {
   readonly version: string;
+  readonly StreamableHTTPClientTransport: typeof StreamableHTTPClientTransport;
+  readonly EventSource: typeof EventSource;
+  /** Replaces target.EventSource (default globalThis) with esshim's; returns a function that restores it. */
+  install(target?: object): () => void;
   /** One event stream through the fetch bridge, without reconnection. */
   openEventStream(url: string | URL, options?: OpenEventStreamOptions): EventStreamHandle;
   /** Hooks for tests: not part of the stable API. */

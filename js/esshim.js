@@ -72,6 +72,9 @@ function call(fn, ...args) {
 function makeShim(core) {
   const shim = {
     version: core.version,
+    StreamableHTTPClientTransport: transportClass(core),
+    EventSource: eventSourceClass(core),
+    install: (target = globalThis) => install(target, shim.EventSource),
     openEventStream: (url, options = {}) => openEventStream(core, url, options),
     debug: {
       panic: () => call(core.debug.panic),
@@ -104,5 +107,185 @@ function openEventStream(core, url, options) {
       closed = true;
       call(core.closeEventStream, handle);
     },
+  };
+}
+
+// baseURL resolves relative URLs the way fetch does in pages and workers.
+function baseURL() {
+  return globalThis.location?.href;
+}
+
+// When a transport object is garbage collected, its Go side is closed and
+// freed. The Go side holds the callbacks only through a WeakRef, so the
+// object can be collected at all.
+function transportClass(core) {
+  const registry = new FinalizationRegistry((handle) => core.transportRelease(handle));
+
+  /**
+   * A drop-in replacement for the TypeScript SDK's StreamableHTTPClientTransport:
+   * same constructor options, methods and callbacks, so `client.connect(t)` works unchanged.
+   */
+  return class StreamableHTTPClientTransport {
+    #h;
+    #url;
+
+    constructor(url, options = {}) {
+      this.#url = url instanceof URL ? url : new URL(String(url), baseURL());
+      this.onmessage = undefined;
+      this.onerror = undefined;
+      this.onclose = undefined;
+      this.onsessionchange = undefined;
+      const self = new WeakRef(this);
+      const callbacks = {
+        message: (json) => {
+          const t = self.deref();
+          if (!t) return;
+          let message;
+          try {
+            message = JSON.parse(json);
+          } catch (err) {
+            t.onerror?.(codedError('INVALID_MESSAGE', `esshim: the server sent invalid JSON: ${err.message}`));
+            return;
+          }
+          t.onmessage?.(message);
+        },
+        error: (err) => self.deref()?.onerror?.(err),
+        close: () => self.deref()?.onclose?.(),
+        sessionchange: (newId, oldId) => self.deref()?.onsessionchange?.(newId || undefined, oldId || undefined),
+      };
+      this.#h = call(core.transportNew, this.#url.href, options, callbacks);
+      registry.register(this, this.#h);
+    }
+
+    /** Starts a lifecycle. Rejects with ALREADY_STARTED while one is running; works again after close(). */
+    async start() {
+      call(core.transportStart, this.#h);
+    }
+
+    /** Sends a JSON-RPC message or batch. Resolves once the server accepted it. */
+    async send(message, options = {}) {
+      return call(core.transportSend, this.#h, JSON.stringify(message), options);
+    }
+
+    /** Ends the lifecycle; resolves once every fetch is aborted and every timer cancelled. Idempotent. */
+    async close() {
+      return call(core.transportClose, this.#h);
+    }
+
+    /** Ends the session on the server with DELETE; resolves on 200, 204, 404 and 405. */
+    async terminateSession() {
+      return call(core.transportTerminate, this.#h);
+    }
+
+    get sessionId() {
+      return call(core.transportSessionId, this.#h) || undefined;
+    }
+
+    get protocolVersion() {
+      return call(core.transportProtocolVersion, this.#h) || undefined;
+    }
+
+    setProtocolVersion(version) {
+      call(core.transportSetProtocolVersion, this.#h, String(version));
+    }
+
+    /** The connection manager's state, for tools and tests. */
+    snapshot() {
+      const s = call(core.transportSnapshot, this.#h);
+      s.inflight = s.inflight.map((id) => JSON.parse(id));
+      return s;
+    }
+  };
+}
+
+const CONNECTING = 0, OPEN = 1, CLOSED = 2;
+
+function eventSourceClass(core) {
+  /**
+   * A spec-exact EventSource (WHATWG HTML §9.2) with extensions: method,
+   * headers, body, a custom fetch, reconnection options, and connections
+   * shared between instances with the same URL, headers and credentials.
+   */
+  class EventSource extends EventTarget {
+    static CONNECTING = CONNECTING;
+    static OPEN = OPEN;
+    static CLOSED = CLOSED;
+
+    #h;
+    #url;
+    #withCredentials;
+    #readyState = CONNECTING;
+    #origin = '';
+    #handlers = { open: null, message: null, error: null };
+
+    constructor(url, init = {}) {
+      super();
+      let resolved;
+      try {
+        resolved = new URL(String(url), baseURL());
+      } catch {
+        throw new DOMException(`Failed to construct 'EventSource': The URL '${url}' is invalid.`, 'SyntaxError');
+      }
+      this.#url = resolved.href;
+      this.#withCredentials = Boolean(init.withCredentials);
+      for (const type of ['open', 'message', 'error']) {
+        this.addEventListener(type, (ev) => this.#handlers[type]?.call(this, ev));
+      }
+      this.#h = call(core.eventSourceOpen, this.#url, init, {
+        open: (origin) => {
+          if (this.#readyState === CLOSED) return;
+          this.#origin = origin;
+          this.#readyState = OPEN;
+          this.dispatchEvent(new Event('open'));
+        },
+        events: (flat) => {
+          for (let i = 0; i < flat.length && this.#readyState !== CLOSED; i += 3) {
+            this.dispatchEvent(new MessageEvent(flat[i], { data: flat[i + 1], lastEventId: flat[i + 2], origin: this.#origin }));
+          }
+        },
+        error: (state) => {
+          if (this.#readyState === CLOSED) return;
+          this.#readyState = state;
+          this.dispatchEvent(new Event('error'));
+        },
+      });
+    }
+
+    get url() { return this.#url; }
+    get withCredentials() { return this.#withCredentials; }
+    get readyState() { return this.#readyState; }
+    get CONNECTING() { return CONNECTING; }
+    get OPEN() { return OPEN; }
+    get CLOSED() { return CLOSED; }
+
+    get onopen() { return this.#handlers.open; }
+    set onopen(fn) { this.#handlers.open = typeof fn === 'function' ? fn : null; }
+    get onmessage() { return this.#handlers.message; }
+    set onmessage(fn) { this.#handlers.message = typeof fn === 'function' ? fn : null; }
+    get onerror() { return this.#handlers.error; }
+    set onerror(fn) { this.#handlers.error = typeof fn === 'function' ? fn : null; }
+
+    /** Cancels the pending reconnect timer and the in-flight fetch. Safe inside an event handler. */
+    close() {
+      if (this.#readyState === CLOSED) return;
+      this.#readyState = CLOSED;
+      call(core.eventSourceClose, this.#h);
+    }
+  }
+  return EventSource;
+}
+
+// install replaces target.EventSource with esshim's; the function it
+// returns restores what was there before.
+function install(target, EventSourceClass) {
+  const had = Object.prototype.hasOwnProperty.call(target, 'EventSource');
+  const previous = target.EventSource;
+  target.EventSource = EventSourceClass;
+  let done = false;
+  return function uninstall() {
+    if (done) return;
+    done = true;
+    if (had) target.EventSource = previous;
+    else delete target.EventSource;
   };
 }

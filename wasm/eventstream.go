@@ -34,6 +34,10 @@ func openEventStream(args []safejs.Value) any {
 	if req.Header.Get("accept") == "" {
 		req.Header.Set("accept", "text/event-stream")
 	}
+	lastEventID := stringProp(opts, "lastEventId", "")
+	if lastEventID != "" {
+		req.Header.Set("last-event-id", lastEventID)
+	}
 	fetcher := fetcherFrom(opts)
 	maxEventSize := intProp(opts, "maxEventSize", 0)
 	onOpen, onEvents := prop(callbacks, "open"), prop(callbacks, "events")
@@ -60,7 +64,7 @@ func openEventStream(args []safejs.Value) any {
 			_ = info.Set("url", resp.URL)
 			_, _ = onOpen.Invoke(info)
 		}
-		parser := sse.NewParser(sse.ParserOptions{MaxEventSize: maxEventSize})
+		parser := sse.NewParser(sse.ParserOptions{MaxEventSize: maxEventSize, LastEventID: lastEventID})
 		result := func(reason string) any {
 			o := newObject()
 			_ = o.Set("reason", reason)
