@@ -1,9 +1,6 @@
 package shim
 
-import (
-	"context"
-	"io"
-)
+import "io"
 
 // Fetcher performs one HTTP request. It is the only way the core reaches
 // the network: the wasm build implements it with the browser's fetch and a
@@ -19,7 +16,7 @@ import (
 // (or ABORTED when ctx was cancelled). HTTP error statuses are not errors
 // here: the caller decides what a status means.
 type Fetcher interface {
-	Fetch(ctx context.Context, req *Request) (*Response, error)
+	Fetch(ctx Context, req *Request) (*Response, error)
 }
 
 // Request is one HTTP request as the core describes it.
@@ -54,7 +51,7 @@ type Response struct {
 }
 
 // FetcherFunc adapts a function to the Fetcher interface.
-type FetcherFunc func(ctx context.Context, req *Request) (*Response, error)
+type FetcherFunc func(ctx Context, req *Request) (*Response, error)
 
 // Fetch calls f(ctx, req).
-func (f FetcherFunc) Fetch(ctx context.Context, req *Request) (*Response, error) { return f(ctx, req) }
+func (f FetcherFunc) Fetch(ctx Context, req *Request) (*Response, error) { return f(ctx, req) }

@@ -6,17 +6,17 @@ package shim
 type Header map[string]string
 
 // Get returns the value of the named field, matched case-insensitively.
-func (h Header) Get(name string) string { return h[lower(name)] }
+func (h Header) Get(name string) string { return h[LowerASCII(name)] }
 
 // Set replaces the value of the named field.
-func (h Header) Set(name, value string) { h[lower(name)] = value }
+func (h Header) Set(name, value string) { h[LowerASCII(name)] = value }
 
 // Del removes the named field.
-func (h Header) Del(name string) { delete(h, lower(name)) }
+func (h Header) Del(name string) { delete(h, LowerASCII(name)) }
 
 // Add appends a value to the named field, joining with ", " as fetch does.
 func (h Header) Add(name, value string) {
-	k := lower(name)
+	k := LowerASCII(name)
 	if old, ok := h[k]; ok {
 		h[k] = old + ", " + value
 		return
@@ -42,12 +42,13 @@ func MediaType(contentType string) string {
 			break
 		}
 	}
-	return lower(trimSpace(contentType))
+	return LowerASCII(trimSpace(contentType))
 }
 
-// lower is strings.ToLower for ASCII, which is all header names and MIME
-// types may hold; strings.ToLower would link the Unicode tables (~20 KB of wasm).
-func lower(s string) string {
+// LowerASCII is strings.ToLower for ASCII, which is all header names,
+// schemes, hosts and MIME types may hold; strings.ToLower would link the
+// Unicode tables (about 20 KB of wasm).
+func LowerASCII(s string) string {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; 'A' <= c && c <= 'Z' {
 			b := []byte(s)

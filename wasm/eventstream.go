@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"io"
 
 	"github.com/esshim/esshim/shim"
@@ -12,7 +11,7 @@ import (
 )
 
 // eventStreams holds the cancel function of every open low-level stream.
-var eventStreams handleTable[context.CancelFunc]
+var eventStreams handleTable[shim.CancelFunc]
 
 // openEventStream(url, options, callbacks) opens one event stream through
 // the fetch bridge, with no reconnection: the raw building block that the
@@ -42,7 +41,7 @@ func openEventStream(args []safejs.Value) any {
 	maxEventSize := intProp(opts, "maxEventSize", 0)
 	onOpen, onEvents := prop(callbacks, "open"), prop(callbacks, "events")
 
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := shim.WithCancel(shim.Background())
 	id := eventStreams.add(cancel)
 	done := newPromise(func() (any, error) {
 		defer eventStreams.remove(id)

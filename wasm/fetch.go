@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"io"
 	"sync"
 
@@ -20,7 +19,7 @@ type browserFetcher struct {
 // Fetch implements shim.Fetcher. The request's AbortController is tied to
 // ctx for the whole life of the exchange, body included, not only until the
 // headers arrive: that is what makes the server see a cancel at once.
-func (f browserFetcher) Fetch(ctx context.Context, req *shim.Request) (*shim.Response, error) {
+func (f browserFetcher) Fetch(ctx shim.Context, req *shim.Request) (*shim.Response, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, shim.Wrap(shim.CodeAborted, err)
 	}
@@ -29,7 +28,7 @@ func (f browserFetcher) Fetch(ctx context.Context, req *shim.Request) (*shim.Res
 		return nil, shim.Wrap(shim.CodeInternal, err)
 	}
 	abort := func() { _, _ = controller.Call("abort") }
-	stopAbort := context.AfterFunc(ctx, abort)
+	stopAbort := shim.AfterFunc(ctx, abort)
 
 	init := requestInit(req)
 	signal, _ := controller.Get("signal")
@@ -47,7 +46,7 @@ func (f browserFetcher) Fetch(ctx context.Context, req *shim.Request) (*shim.Res
 	}
 	// Abort, not ctx, ends the wait: the promise then rejects promptly, and
 	// its callbacks are released rather than left behind.
-	resp, err := await(context.Background(), pending)
+	resp, err := await(shim.Background(), pending)
 	if err != nil {
 		stopAbort()
 		if ctx.Err() != nil {
@@ -91,7 +90,7 @@ func requestInit(req *shim.Request) safejs.Value {
 	_ = init.Set("method", method)
 	headers := newObject()
 	for k, v := range req.Header {
-		_ = headers.Set(k, v)
+		_ = headers.Set(k, byteString(v))
 	}
 	_ = init.Set("headers", headers)
 	if req.Body != nil {
@@ -131,7 +130,7 @@ func responseHeader(h safejs.Value) shim.Header {
 
 // streamBody reads a ReadableStream through its default reader.
 type streamBody struct {
-	ctx       context.Context
+	ctx       shim.Context
 	reader    safejs.Value
 	abort     func()
 	stopAbort func() bool
@@ -162,7 +161,7 @@ func (b *streamBody) Read(p []byte) (int, error) {
 	if err != nil {
 		return 0, b.failure(shim.Wrap(shim.CodeNetwork, err))
 	}
-	r, err := await(context.Background(), readP)
+	r, err := await(shim.Background(), readP)
 	if err != nil {
 		return 0, b.failure(err)
 	}
@@ -249,4 +248,21 @@ func ignoreRejection(p safejs.Value) {
 	if p.Type() == safejs.TypeObject {
 		_, _ = p.Call("catch", noop.Value())
 	}
+}
+
+// byteString maps each byte of a UTF-8 header value to one UTF-16 code
+// unit, the ByteString form fetch expects: a non-ASCII Last-Event-ID goes
+// out as its UTF-8 bytes, as a native EventSource sends it, instead of
+// making fetch throw.
+func byteString(v string) string {
+	for i := 0; i < len(v); i++ {
+		if v[i] >= 0x80 {
+			r := make([]rune, len(v))
+			for j := 0; j < len(v); j++ {
+				r[j] = rune(v[j])
+			}
+			return string(r)
+		}
+	}
+	return v
 }

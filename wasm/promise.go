@@ -3,8 +3,6 @@
 package main
 
 import (
-	"context"
-
 	"github.com/esshim/esshim/shim"
 	"github.com/hack-pad/safejs"
 )
@@ -53,7 +51,7 @@ type settled struct {
 // await waits for a JS promise (or any value, as Promise.resolve takes it).
 // When ctx ends first it returns ctx's error; the callbacks then release
 // themselves whenever the promise settles, so nothing waits behind.
-func await(ctx context.Context, v safejs.Value) (safejs.Value, error) {
+func await(ctx shim.Context, v safejs.Value) (safejs.Value, error) {
 	ch := make(chan settled, 1)
 	var onResolve, onReject *jsFunc
 	onResolve = funcOf(func(_ safejs.Value, args []safejs.Value) any {

@@ -58,3 +58,24 @@ func fetcherFrom(opts safejs.Value) browserFetcher {
 	}
 	return browserFetcher{fn: fn}
 }
+
+// handleOf reads the integer handle JS passes as the first argument.
+func handleOf(args []safejs.Value) int { return intProp(objectOf("h", arg(args, 0)), "h", 0) }
+
+// reconnectOptions reads the TypeScript SDK's reconnectionOptions shape.
+// maxRetries may be Infinity, which means no limit.
+func reconnectOptions(v safejs.Value, defaultMaxRetries int) shim.ReconnectOptions {
+	ms := func(name string) float64 { return floatProp(v, name, 0) }
+	o := shim.ReconnectOptions{
+		InitialDelay: millis(ms("initialReconnectionDelay")),
+		MaxDelay:     millis(ms("maxReconnectionDelay")),
+		GrowFactor:   floatProp(v, "reconnectionDelayGrowFactor", 0),
+		MaxRetries:   defaultMaxRetries,
+	}
+	if r := floatProp(v, "maxRetries", -2); r >= 0 && r < 1<<31 {
+		o.MaxRetries = int(r)
+	} else if r > 1<<31 {
+		o.MaxRetries = -1
+	}
+	return o
+}

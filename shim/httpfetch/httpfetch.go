@@ -25,7 +25,7 @@ type Fetcher struct {
 func New(client *http.Client) *Fetcher { return &Fetcher{Client: client} }
 
 // Fetch implements shim.Fetcher.
-func (f *Fetcher) Fetch(ctx context.Context, req *shim.Request) (*shim.Response, error) {
+func (f *Fetcher) Fetch(ctx shim.Context, req *shim.Request) (*shim.Response, error) {
 	var body io.Reader
 	if req.Body != nil {
 		body = bytes.NewReader(req.Body)
@@ -34,7 +34,7 @@ func (f *Fetcher) Fetch(ctx context.Context, req *shim.Request) (*shim.Response,
 	if method == "" {
 		method = http.MethodGet
 	}
-	hreq, err := http.NewRequestWithContext(ctx, method, req.URL, body)
+	hreq, err := http.NewRequestWithContext(stdContext(ctx), method, req.URL, body)
 	if err != nil {
 		return nil, shim.Wrap(shim.CodeNetwork, err)
 	}
@@ -72,7 +72,7 @@ func (f *Fetcher) Fetch(ctx context.Context, req *shim.Request) (*shim.Response,
 // from the browser adapter.
 type streamBody struct {
 	rc     io.ReadCloser
-	ctx    context.Context
+	ctx    shim.Context
 	mu     sync.Mutex
 	closed bool
 }
@@ -106,4 +106,15 @@ func (b *streamBody) Close() error {
 	b.closed = true
 	b.mu.Unlock()
 	return b.rc.Close()
+}
+
+// stdContext adapts a shim.Context for net/http, which wants a
+// context.Context. A context.Context passes through unchanged.
+func stdContext(ctx shim.Context) context.Context {
+	if c, ok := ctx.(context.Context); ok {
+		return c
+	}
+	c, cancel := context.WithCancel(context.Background())
+	shim.AfterFunc(ctx, cancel)
+	return c
 }
