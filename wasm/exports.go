@@ -20,6 +20,7 @@ func newExports() safejs.Value {
 	_ = t.obj.Set("version", version)
 	t.fn("openEventStream", openEventStream)
 	t.fn("closeEventStream", closeEventStream)
+	registerTransport(t)
 	registerEventSource(t)
 	registerDebug(t)
 	return t.obj

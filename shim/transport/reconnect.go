@@ -1,0 +1,171 @@
+package transport
+
+import (
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/esshim/esshim/shim"
+	"github.com/esshim/esshim/shim/jsonrpc"
+)
+
+// scheduleLocked arms the stream's reconnect timer, or gives up after
+// MaxRetries attempts without progress. Every reconnect goes through the
+// timer and Backoff, whose delays never drop to zero: a server that
+// accepts and closes at once is retried on the backoff, not in a loop.
+// It runs on the goroutine serving s, which owns its backoff.
+func (s *stream) scheduleLocked() {
+	lc := s.lc
+	delay, ok := s.backoff.Next(s.retryBase)
+	if !ok {
+		lc.errorLocked(&shim.Error{
+			Code:    shim.CodeReconnectExhausted,
+			Message: "maximum reconnection attempts (" + strconv.Itoa(lc.t.opts.Reconnect.MaxRetries) + ") exceeded for " + s.kind + " stream",
+		})
+		lc.failStreamLocked(s, jsonrpc.ReasonStreamLost)
+		lc.removeStreamLocked(s)
+		return
+	}
+	s.state = stateReconnecting
+	s.timer = lc.afterLocked(delay, func() { s.connectAndServe(delay, false) })
+}
+
+// connectAndServe opens the stream by GET and serves it. first is false
+// for reconnects, which Snapshot counts.
+func (s *stream) connectAndServe(delay time.Duration, first bool) {
+	if body := s.connect(first); body != nil {
+		s.serve(body, delay)
+	}
+}
+
+// connect performs one GET for the stream. It returns the body of a good
+// response; on failure it has already decided what follows (retry, give
+// up, expire the session) and returns nil.
+func (s *stream) connect(first bool) io.ReadCloser {
+	lc := s.lc
+	t := lc.t
+	h, herr := lc.userHeaders(s.ctx)
+
+	t.mu.Lock()
+	// After the hook, which may have been slow: a stream of a closed
+	// lifecycle, or one removed meanwhile, never sends its request.
+	if s.done || lc.closed {
+		t.mu.Unlock()
+		return nil
+	}
+	if herr != nil {
+		s.failedAttemptLocked(asError(herr, shim.CodeNetwork))
+		t.mu.Unlock()
+		return nil
+	}
+	h[hdrAccept] = "text/event-stream"
+	sent := lc.protocolHeadersLocked(h, s.sess)
+	if s.lastEventID != "" {
+		h[hdrLastEventID] = s.lastEventID
+	}
+	s.state = stateConnecting
+	if !first {
+		s.reconnects++
+	}
+	t.mu.Unlock()
+
+	resp, err := t.opts.Fetcher.Fetch(s.ctx, lc.request("GET", h, nil))
+	if err != nil {
+		t.mu.Lock()
+		if !s.done && !lc.closed {
+			s.failedAttemptLocked(asError(err, shim.CodeNetwork))
+		}
+		t.mu.Unlock()
+		return nil
+	}
+	status := resp.Status
+	switch {
+	case status == 404 && sent != "":
+		discard(resp)
+		lc.expire(s.sess, sent, s, nil)
+		return nil
+	case status == 405:
+		// The server offers no GET stream: not an error, and no retry.
+		discard(resp)
+		t.mu.Lock()
+		if !s.done && !lc.closed {
+			if s.kind == kindStandalone {
+				s.sess.noStandalone = true
+			} else {
+				lc.failStreamLocked(s, jsonrpc.ReasonStreamLost)
+			}
+			lc.removeStreamLocked(s)
+		}
+		t.mu.Unlock()
+		return nil
+	case status < 200 || status > 299:
+		discard(resp)
+		t.mu.Lock()
+		if !s.done && !lc.closed {
+			s.failedAttemptLocked(shim.HTTPError(status, "Failed to open SSE stream: "+statusText(resp)))
+		}
+		t.mu.Unlock()
+		return nil
+	case shim.MediaType(resp.Header.Get(hdrContentType)) != "text/event-stream":
+		ct := resp.Header.Get(hdrContentType)
+		discard(resp)
+		t.mu.Lock()
+		if !s.done && !lc.closed {
+			s.failedAttemptLocked(&shim.Error{Code: shim.CodeUnexpectedContentType, Status: status,
+				Message: "Unexpected content type for SSE stream: " + ct})
+		}
+		t.mu.Unlock()
+		return nil
+	}
+	s.parser.Reconnect()
+	t.mu.Lock()
+	if s.done || lc.closed {
+		t.mu.Unlock()
+		discard(resp)
+		return nil
+	}
+	s.state = stateOpen
+	t.mu.Unlock()
+	return bodyOf(resp)
+}
+
+// failedAttemptLocked reports a failed connection attempt and schedules
+// the next.
+func (s *stream) failedAttemptLocked(err *shim.Error) {
+	s.lc.errorLocked(err)
+	s.scheduleLocked()
+}
+
+// bodyOf returns the response body, empty when the fetcher gave none.
+func bodyOf(resp *shim.Response) io.ReadCloser {
+	if resp.Body == nil {
+		return io.NopCloser(strings.NewReader(""))
+	}
+	return resp.Body
+}
+
+// discard releases a response whose body does not matter.
+func discard(resp *shim.Response) {
+	if resp.Body != nil {
+		resp.Body.Close()
+	}
+}
+
+// snippet reads the start of an error response's body for the message.
+func snippet(resp *shim.Response) string {
+	if resp.Body == nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	buf := make([]byte, 512)
+	n, _ := io.ReadFull(resp.Body, buf)
+	return strings.TrimSpace(string(buf[:n]))
+}
+
+func statusText(resp *shim.Response) string {
+	if resp.StatusText != "" {
+		return resp.StatusText
+	}
+	return "HTTP " + strconv.Itoa(resp.Status)
+}

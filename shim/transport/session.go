@@ -1,0 +1,109 @@
+package transport
+
+import (
+	"github.com/esshim/esshim/shim"
+)
+
+// session is the state that belongs to one server session. Expiry and
+// termination replace it whole, which clears the id and the standalone
+// stream's fate in one step; streams hold the session they were opened
+// for, so a stream of an old session can tell it is stale.
+type session struct {
+	id string
+	// noStandalone: the server answered 405 to the standalone GET, so it
+	// offers none in this session.
+	noStandalone bool
+	// mayReinit: the session proved usable (the application initialized
+	// it, or one of its requests succeeded), so its expiry may trigger an
+	// automatic reinitialization. A session made by reinitialization that
+	// expires before any success does not, which rules out a loop against
+	// a server that expires every session at once.
+	mayReinit bool
+}
+
+// Protocol header names, lower-case as shim.Header keys are.
+const (
+	hdrSessionID       = "mcp-session-id"
+	hdrProtocolVersion = "mcp-protocol-version"
+	hdrLastEventID     = "last-event-id"
+	hdrAccept          = "accept"
+	hdrContentType     = "content-type"
+)
+
+// userHeaders returns the application's headers for one request: the
+// static ones with the hook's merged over them. The hook is awaited
+// without the lock; ctx ends it when the lifecycle closes.
+func (lc *lifecycle) userHeaders(ctx shim.Context) (shim.Header, error) {
+	h := lc.t.opts.Header.Clone()
+	if hook := lc.t.opts.HeaderHook; hook != nil {
+		extra, err := hook(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range extra {
+			h.Set(k, v)
+		}
+	}
+	// The protocol's headers are the transport's alone: a session id the
+	// application slipped in would defeat expiry detection and adoption.
+	for _, k := range protocolHeaders {
+		delete(h, k)
+	}
+	return h, nil
+}
+
+var protocolHeaders = [...]string{hdrSessionID, hdrProtocolVersion, hdrLastEventID, hdrAccept, hdrContentType}
+
+// protocolHeadersLocked adds the session and version headers to h and
+// returns the session id as sent: whether a 404 means expiry is decided
+// from this value, never from state read after the response.
+func (lc *lifecycle) protocolHeadersLocked(h shim.Header, sess *session) string {
+	if sess.id != "" {
+		h[hdrSessionID] = sess.id
+	}
+	if lc.protocolVersion != "" {
+		h[hdrProtocolVersion] = lc.protocolVersion
+	}
+	return h[hdrSessionID]
+}
+
+// request builds a shim.Request with the caller-level fetch options.
+func (lc *lifecycle) request(method string, h shim.Header, body []byte) *shim.Request {
+	o := &lc.t.opts
+	return &shim.Request{
+		Method: method, URL: o.URL, Header: h, Body: body,
+		Credentials: o.Credentials, Mode: o.Mode, Init: o.Init,
+	}
+}
+
+// adoptSessionLocked takes the session id a successful response set. It
+// only does so when the session is still the one the request was sent in
+// (same struct, same id): a late answer to a request of an expired or
+// replaced session must never overwrite the newer one.
+func (lc *lifecycle) adoptSessionLocked(sess *session, sent string, resp *shim.Response) {
+	if lc.closed || lc.sess != sess || sess.id != sent {
+		return
+	}
+	if id := resp.Header.Get(hdrSessionID); id != "" {
+		sess.id = id
+	}
+}
+
+// replaceSessionLocked ends the current session: a fresh session struct,
+// every stream aborted (their Last-Event-IDs and retry values die with
+// them), and every in-flight request failed with reason except those
+// carried by keep, which the caller replays. It returns the old session.
+func (lc *lifecycle) replaceSessionLocked(reason string, keep *stream) *session {
+	old := lc.sess
+	lc.sess = &session{}
+	for _, s := range lc.streams {
+		lc.removeStreamLocked(s)
+	}
+	for id, r := range lc.inflight {
+		if keep != nil && r.carrier == keep {
+			continue
+		}
+		lc.failLocked(id, reason)
+	}
+	return old
+}

@@ -1,0 +1,161 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"runtime"
+
+	"github.com/esshim/esshim/shim"
+	"github.com/esshim/esshim/shim/transport"
+	"github.com/hack-pad/safejs"
+)
+
+// transports holds every transport the page created, by handle. The JS
+// class releases its handle when it is garbage collected.
+var transports handleTable[*transport.Transport]
+
+func registerTransport(t exportTable) {
+	t.fn("transportNew", transportNew)
+	t.fn("transportStart", withTransport(func(tr *transport.Transport, _ []safejs.Value) any {
+		if err := tr.Start(); err != nil {
+			return toJSError(err)
+		}
+		return nil
+	}))
+	t.fn("transportSend", withTransport(transportSend))
+	t.fn("transportClose", withTransport(func(tr *transport.Transport, _ []safejs.Value) any {
+		done := tr.Close()
+		return newPromise(func() (any, error) { <-done; return nil, nil })
+	}))
+	t.fn("transportTerminate", withTransport(func(tr *transport.Transport, _ []safejs.Value) any {
+		return newPromise(func() (any, error) { return nil, tr.TerminateSession(shim.Background()) })
+	}))
+	t.fn("transportSessionId", withTransport(func(tr *transport.Transport, _ []safejs.Value) any {
+		return tr.SessionID()
+	}))
+	t.fn("transportProtocolVersion", withTransport(func(tr *transport.Transport, _ []safejs.Value) any {
+		return tr.ProtocolVersion()
+	}))
+	t.fn("transportSetProtocolVersion", withTransport(func(tr *transport.Transport, args []safejs.Value) any {
+		tr.SetProtocolVersion(stringOf(arg(args, 1)))
+		return nil
+	}))
+	t.fn("transportSnapshot", withTransport(transportSnapshot))
+	t.fn("transportRelease", func(args []safejs.Value) any {
+		id := handleOf(args)
+		if tr, ok := transports.get(id); ok {
+			transports.remove(id)
+			tr.Close()
+		}
+		return nil
+	})
+}
+
+// withTransport resolves the handle in args[0] before calling f.
+func withTransport(f func(*transport.Transport, []safejs.Value) any) func([]safejs.Value) any {
+	return func(args []safejs.Value) any {
+		tr, ok := transports.get(handleOf(args))
+		if !ok {
+			return toJSError(shim.NewError(shim.CodeInvalidArgument, "unknown or released transport"))
+		}
+		return f(tr, args)
+	}
+}
+
+// transportNew(url, options, callbacks) creates a transport and returns its
+// handle. options is the JS options object of StreamableHTTPClientTransport;
+// callbacks has message(json), error(err), close(), sessionchange(new, old).
+func transportNew(args []safejs.Value) any {
+	url, opts, cb := stringOf(arg(args, 0)), arg(args, 1), arg(args, 2)
+	init := prop(opts, "requestInit")
+	reconnect := prop(opts, "reconnectionOptions")
+	o := transport.Options{
+		URL:             url,
+		Fetcher:         fetcherFrom(opts),
+		Header:          headersFrom(prop(init, "headers")),
+		Credentials:     stringProp(init, "credentials", ""),
+		Mode:            stringProp(init, "mode", ""),
+		SessionID:       stringProp(opts, "sessionId", ""),
+		ProtocolVersion: stringProp(opts, "protocolVersion", ""),
+		Reconnect:       reconnectOptions(reconnect, shim.DefaultReconnectOptions.MaxRetries),
+		MaxEventSize:    intProp(opts, "maxEventSize", 0),
+		Handler:         transportHandler(cb),
+	}
+	if isSet(init) {
+		o.Init = init
+	}
+	if stringProp(opts, "sessionExpiry", "error") == "reinitialize" {
+		o.SessionExpiry = transport.ExpiryReinitialize
+	}
+	if hook := prop(opts, "headers"); hook.Type() == safejs.TypeFunction {
+		o.HeaderHook = func(ctx shim.Context) (shim.Header, error) {
+			v, err := hook.Invoke()
+			if err != nil {
+				return nil, shim.Wrap(shim.CodeNetwork, err)
+			}
+			v, err = await(ctx, v)
+			if err != nil {
+				return nil, err
+			}
+			return headersFrom(v), nil
+		}
+	}
+	return transports.add(transport.New(o))
+}
+
+// transportHandler forwards the core's callbacks to the JS callbacks object.
+func transportHandler(cb safejs.Value) transport.Handler {
+	message, onError, onClose, sessionChange := prop(cb, "message"), prop(cb, "error"), prop(cb, "close"), prop(cb, "sessionchange")
+	return transport.Handler{
+		Message:       func(json string) { _, _ = message.Invoke(json) },
+		Error:         func(err *shim.Error) { _, _ = onError.Invoke(toJSError(err)) },
+		Close:         func() { _, _ = onClose.Invoke() },
+		SessionChange: func(newID, oldID string) { _, _ = sessionChange.Invoke(newID, oldID) },
+	}
+}
+
+// transportSend(handle, json, options) sends one message (or a batch).
+func transportSend(tr *transport.Transport, args []safejs.Value) any {
+	message, opts := stringOf(arg(args, 1)), arg(args, 2)
+	so := transport.SendOptions{
+		ResumptionToken:  stringProp(opts, "resumptionToken", ""),
+		RelatedRequestID: stringProp(opts, "relatedRequestId", ""),
+	}
+	if fn := prop(opts, "onresumptiontoken"); fn.Type() == safejs.TypeFunction {
+		so.OnResumptionToken = func(token string) { _, _ = fn.Invoke(token) }
+	}
+	return newPromise(func() (any, error) { return nil, tr.Send(shim.Background(), message, so) })
+}
+
+// transportSnapshot reports the connection manager's state, plus the
+// program-wide counters that prove nothing leaks across lifecycles.
+func transportSnapshot(tr *transport.Transport, _ []safejs.Value) any {
+	s := tr.Snapshot()
+	o := newObject()
+	_ = o.Set("lifecycle", s.Lifecycle)
+	if s.SessionID != "" {
+		_ = o.Set("sessionId", s.SessionID)
+	}
+	streams, _ := jsArray.New()
+	for _, st := range s.Streams {
+		so := newObject()
+		_ = so.Set("id", st.ID)
+		_ = so.Set("kind", st.Kind)
+		_ = so.Set("state", st.State)
+		_ = so.Set("lastEventId", st.LastEventID)
+		_ = so.Set("reconnects", st.Reconnects)
+		_ = so.Set("events", st.Events)
+		_, _ = streams.Call("push", so)
+	}
+	_ = o.Set("streams", streams)
+	inflight, _ := jsArray.New()
+	for _, id := range s.Inflight {
+		_, _ = inflight.Call("push", id)
+	}
+	_ = o.Set("inflight", inflight)
+	_ = o.Set("timers", s.Timers)
+	_ = o.Set("transportGoroutines", s.Goroutines)
+	_ = o.Set("goroutines", runtime.NumGoroutine())
+	_ = o.Set("funcs", int(liveFuncs.Load()))
+	return o
+}
