@@ -1,32 +1,48 @@
 //go:build !js
 
-// Command web serves the esshim demo: the page in this folder, the built
-// module from dist/, and example servers to talk to. `make run` starts it.
+// Command web serves the esshim demo, an MCP console: the page in this
+// folder, the built module from dist/, the example MCP server at /mcp and an
+// example SSE source at /events. `make run` starts it from the project root.
 package main
 
 import (
 	"flag"
 	"fmt"
 	"log"
+	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
+
+	"github.com/esshim/esshim/e2e/mcpserver"
 )
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "listen address (loopback only by default)")
+	tick := flag.Duration("tick", 5*time.Second, "how often the example MCP server sends a log notification (0: never)")
+	verbose := flag.Bool("v", false, "log the MCP server's activity")
 	flag.Parse()
+
+	opts := []mcpserver.Option{mcpserver.WithTicker(*tick)}
+	if *verbose {
+		opts = append(opts, mcpserver.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, nil))))
+	}
+	// Same origin as the page, so the server needs no CORS. Its ticker
+	// lives as long as the process.
+	mcp := mcpserver.NewHandler(opts...)
 
 	mux := http.NewServeMux()
 	mux.Handle("/dist/", noStore(http.StripPrefix("/dist/", http.FileServer(http.Dir("dist")))))
 	mux.Handle("/", noStore(http.FileServer(http.Dir("web"))))
 	mux.HandleFunc("/events", tickEvents)
+	mux.Handle("/mcp", mcp)
 
 	l, err := net.Listen("tcp", *addr)
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("esshim demo: http://%s/\n", l.Addr())
+	fmt.Printf("esshim MCP console: http://%s/ (MCP server at http://%s/mcp)\n", l.Addr(), l.Addr())
 	log.Fatal(http.Serve(l, mux))
 }
 
