@@ -128,6 +128,7 @@ function transportClass(core) {
   return class StreamableHTTPClientTransport {
     #h;
     #url;
+    #generation = 0; // counts close() calls, to drop callbacks queued before one
 
     constructor(url, options = {}) {
       this.#url = url instanceof URL ? url : new URL(String(url), baseURL());
@@ -136,8 +137,36 @@ function transportClass(core) {
       this.onclose = undefined;
       this.onsessionchange = undefined;
       const self = new WeakRef(this);
+      // Every callback goes through one FIFO with a microtask hop after
+      // each. The SDK's Protocol handles a notification one microtask after
+      // onmessage returns but a response at once, so messages delivered in
+      // one synchronous run would lose the progress notifications that
+      // precede a response. Items queued before close() was called are
+      // dropped, except onclose itself: nothing of a closed lifecycle
+      // reaches the application after it, as in the Go core.
+      const queue = [];
+      let draining = false;
+      const enqueue = (fn, always = false) => {
+        queue.push({ fn, generation: this.#generation, always });
+        if (draining) return;
+        draining = true;
+        (async () => {
+          while (queue.length) {
+            const item = queue.shift();
+            if (item.always || item.generation === this.#generation) {
+              try {
+                item.fn();
+              } catch (err) {
+                globalThis.reportError?.(err); // an application callback threw; keep delivering
+              }
+            }
+            await null;
+          }
+          draining = false;
+        })();
+      };
       const callbacks = {
-        message: (json) => {
+        message: (json) => enqueue(() => {
           const t = self.deref();
           if (!t) return;
           let message;
@@ -148,10 +177,10 @@ function transportClass(core) {
             return;
           }
           t.onmessage?.(message);
-        },
-        error: (err) => self.deref()?.onerror?.(err),
-        close: () => self.deref()?.onclose?.(),
-        sessionchange: (newId, oldId) => self.deref()?.onsessionchange?.(newId || undefined, oldId || undefined),
+        }),
+        error: (err) => enqueue(() => self.deref()?.onerror?.(err)),
+        close: () => enqueue(() => self.deref()?.onclose?.(), true),
+        sessionchange: (newId, oldId) => enqueue(() => self.deref()?.onsessionchange?.(newId || undefined, oldId || undefined)),
       };
       this.#h = call(core.transportNew, this.#url.href, options, callbacks);
       registry.register(this, this.#h);
@@ -169,6 +198,7 @@ function transportClass(core) {
 
     /** Ends the lifecycle; resolves once every fetch is aborted and every timer cancelled. Idempotent. */
     async close() {
+      this.#generation++;
       return call(core.transportClose, this.#h);
     }
 
@@ -199,6 +229,20 @@ function transportClass(core) {
 }
 
 const CONNECTING = 0, OPEN = 1, CLOSED = 2;
+
+// queueTask runs fn in a task of its own, after every task queued before
+// it. A MessageChannel gives a real task without setTimeout's clamping, in
+// pages and workers alike.
+const taskQueue = [];
+let taskChannel;
+function queueTask(fn) {
+  if (!taskChannel) {
+    taskChannel = new MessageChannel();
+    taskChannel.port1.onmessage = () => taskQueue.shift()?.();
+  }
+  taskQueue.push(fn);
+  taskChannel.port2.postMessage(null);
+}
 
 function eventSourceClass(core) {
   /**
@@ -231,23 +275,32 @@ function eventSourceClass(core) {
       for (const type of ['open', 'message', 'error']) {
         this.addEventListener(type, (ev) => this.#handlers[type]?.call(this, ev));
       }
+      // Go runs these callbacks whenever it has control, which can be in
+      // the middle of any call into esshim, this constructor included. So
+      // each one only queues a task, as the spec queues one, in order.
       this.#h = call(core.eventSourceOpen, this.#url, init, {
-        open: (origin) => {
+        open: (origin) => queueTask(() => {
           if (this.#readyState === CLOSED) return;
           this.#origin = origin;
           this.#readyState = OPEN;
           this.dispatchEvent(new Event('open'));
-        },
-        events: (flat) => {
+        }),
+        events: (flat) => queueTask(() => {
           for (let i = 0; i < flat.length && this.#readyState !== CLOSED; i += 3) {
             this.dispatchEvent(new MessageEvent(flat[i], { data: flat[i + 1], lastEventId: flat[i + 2], origin: this.#origin }));
           }
-        },
-        error: (state) => {
-          if (this.#readyState === CLOSED) return;
-          this.#readyState = state;
-          this.dispatchEvent(new Event('error'));
-        },
+        }),
+        // ran tells Go that the task has run: it must not reconnect before,
+        // so that close() in an error handler prevents the next request.
+        error: (state, ran) => queueTask(() => {
+          try {
+            if (this.#readyState === CLOSED) return;
+            this.#readyState = state;
+            this.dispatchEvent(new Event('error'));
+          } finally {
+            ran?.();
+          }
+        }),
       });
     }
 

@@ -332,6 +332,9 @@ func TestRequestOptions(t *testing.T) {
 	defer func() { waitDone(t, tr.Close()) }()
 	require.NoError(t, tr.Send(t.Context(), initializeMsg, SendOptions{}))
 	require.NoError(t, tr.Send(t.Context(), initializedMsg, SendOptions{}))
+	// The standalone GET starts after initialized is accepted; wait for it,
+	// or the DELETE may end the session before it is sent.
+	eventually(t, func() bool { return ts.count(nil) == 3 }, "POST, POST, GET")
 	require.NoError(t, tr.TerminateSession(t.Context()))
 	eventually(t, func() bool { return ts.count(nil) == 4 }, "POST, POST, GET, DELETE")
 	mu.Lock()
