@@ -70,7 +70,8 @@ unit:
 	$(GO) test -race -count=1 ./shim/... ./e2e/faultserver/... ./e2e/mcpserver/...
 
 fuzz:
-	$(GO) test -run='^$$' -fuzz=FuzzParser -fuzztime=$(FUZZTIME) ./shim/sse
+	$(GO) test -run='^$$' -fuzz='^FuzzParser$$' -fuzztime=$(FUZZTIME) ./shim/sse
+	$(GO) test -run='^$$' -fuzz='^FuzzScan$$' -fuzztime=5s ./shim/jsonrpc
 
 e2e: build chromium npm
 	CHROMIUM=$(CHROMIUM) $(GO) test -count=1 -timeout=15m ./e2e/

@@ -128,7 +128,9 @@ function transportClass(core) {
   return class StreamableHTTPClientTransport {
     #h;
     #url;
-    #generation = 0; // counts close() calls, to drop callbacks queued before one
+    // Counts close() calls, to drop callbacks queued before one. A separate
+    // object, so that the callbacks Go holds do not keep `this` alive.
+    #lifecycle = { generation: 0 };
 
     constructor(url, options = {}) {
       this.#url = url instanceof URL ? url : new URL(String(url), baseURL());
@@ -137,6 +139,7 @@ function transportClass(core) {
       this.onclose = undefined;
       this.onsessionchange = undefined;
       const self = new WeakRef(this);
+      const lifecycle = this.#lifecycle;
       // Every callback goes through one FIFO with a microtask hop after
       // each. The SDK's Protocol handles a notification one microtask after
       // onmessage returns but a response at once, so messages delivered in
@@ -147,13 +150,13 @@ function transportClass(core) {
       const queue = [];
       let draining = false;
       const enqueue = (fn, always = false) => {
-        queue.push({ fn, generation: this.#generation, always });
+        queue.push({ fn, generation: lifecycle.generation, always });
         if (draining) return;
         draining = true;
         (async () => {
           while (queue.length) {
             const item = queue.shift();
-            if (item.always || item.generation === this.#generation) {
+            if (item.always || item.generation === lifecycle.generation) {
               try {
                 item.fn();
               } catch (err) {
@@ -198,7 +201,7 @@ function transportClass(core) {
 
     /** Ends the lifecycle; resolves once every fetch is aborted and every timer cancelled. Idempotent. */
     async close() {
-      this.#generation++;
+      this.#lifecycle.generation++;
       return call(core.transportClose, this.#h);
     }
 
