@@ -14,12 +14,13 @@ func unquote(q string) (string, bool) {
 	if strings.IndexByte(s, '\\') < 0 {
 		return s, true
 	}
-	var b strings.Builder
-	b.Grow(len(s))
+	// []byte and append rather than strings.Builder: in wasm every method
+	// call site costs code, and this runs only for escaped method names.
+	b := make([]byte, 0, len(s))
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c != '\\' {
-			b.WriteByte(c)
+			b = append(b, c)
 			continue
 		}
 		i++
@@ -28,17 +29,17 @@ func unquote(q string) (string, bool) {
 		}
 		switch s[i] {
 		case '"', '\\', '/':
-			b.WriteByte(s[i])
+			b = append(b, s[i])
 		case 'b':
-			b.WriteByte('\b')
+			b = append(b, '\b')
 		case 'f':
-			b.WriteByte('\f')
+			b = append(b, '\f')
 		case 'n':
-			b.WriteByte('\n')
+			b = append(b, '\n')
 		case 'r':
-			b.WriteByte('\r')
+			b = append(b, '\r')
 		case 't':
-			b.WriteByte('\t')
+			b = append(b, '\t')
 		case 'u':
 			r, ok := hex4(s, i+1)
 			if !ok {
@@ -55,12 +56,12 @@ func unquote(q string) (string, bool) {
 					r = utf8.RuneError
 				}
 			}
-			b.WriteRune(r)
+			b = utf8.AppendRune(b, r)
 		default:
 			return "", false
 		}
 	}
-	return b.String(), true
+	return string(b), true
 }
 
 // hex4 decodes the four hex digits of a \u escape at s[i:].
@@ -88,40 +89,35 @@ func hex4(s string, i int) (rune, bool) {
 // Quote returns s as a JSON string literal. Invalid UTF-8 becomes U+FFFD,
 // as a JSON encoder must not emit it.
 func Quote(s string) string {
-	var b strings.Builder
-	b.Grow(len(s) + 2)
-	b.WriteByte('"')
+	b := make([]byte, 0, len(s)+2)
+	b = append(b, '"')
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			switch {
 			case c == '"' || c == '\\':
-				b.WriteByte('\\')
-				b.WriteByte(c)
+				b = append(b, '\\', c)
 			case c == '\n':
-				b.WriteString(`\n`)
+				b = append(b, '\\', 'n')
 			case c == '\r':
-				b.WriteString(`\r`)
+				b = append(b, '\\', 'r')
 			case c == '\t':
-				b.WriteString(`\t`)
+				b = append(b, '\\', 't')
 			case c < 0x20:
-				b.WriteString(`\u00`)
-				b.WriteByte("0123456789abcdef"[c>>4])
-				b.WriteByte("0123456789abcdef"[c&0xf])
+				b = append(b, '\\', 'u', '0', '0', "0123456789abcdef"[c>>4], "0123456789abcdef"[c&0xf])
 			default:
-				b.WriteByte(c)
+				b = append(b, c)
 			}
 			i++
 			continue
 		}
 		r, n := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && n == 1 {
-			b.WriteString("\ufffd")
+			b = append(b, "\ufffd"...)
 		} else {
-			b.WriteString(s[i : i+n])
+			b = append(b, s[i:i+n]...)
 		}
 		i += n
 	}
-	b.WriteByte('"')
-	return b.String()
+	return string(append(b, '"'))
 }
