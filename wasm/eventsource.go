@@ -3,6 +3,7 @@
 package main
 
 import (
+	"github.com/esshim/esshim/shim"
 	"github.com/esshim/esshim/shim/eventsource"
 	"github.com/esshim/esshim/shim/sse"
 	"github.com/hack-pad/safejs"
@@ -39,7 +40,7 @@ func eventSourceOpen(args []safejs.Value) any {
 		Header:          headersFrom(prop(init, "headers")),
 		Body:            bodyFrom(prop(init, "body")),
 		WithCredentials: boolProp(init, "withCredentials"),
-		Fetcher:         fetcherFrom(init),
+		Fetcher:         eventSourceFetcherFrom(init),
 		Exclusive:       prop(init, "shared").Type() == safejs.TypeBoolean && !boolProp(init, "shared"),
 		MaxEventSize:    intProp(init, "maxEventSize", 0),
 	}
@@ -58,13 +59,59 @@ func eventSourceOpen(args []safejs.Value) any {
 			v, _ := safejs.ValueOf(flat)
 			_, _ = onEvents.Invoke(v)
 		},
+		// JS dispatches the error event in a task of its own; the core
+		// must not reconnect before that task has run (so that close() in
+		// an error handler prevents the next request), so Error waits for
+		// JS to call ran.
 		Error: func(state eventsource.ReadyState) {
 			if state == eventsource.Closed {
 				sources.remove(id)
 			}
-			_, _ = onError.Invoke(int(state))
+			taskRan := make(chan struct{})
+			var ran *jsFunc
+			ran = funcOf(func(safejs.Value, []safejs.Value) any {
+				ran.Release()
+				close(taskRan)
+				return nil
+			})
+			if _, err := onError.Invoke(int(state), ran.Value()); err != nil {
+				ran.Release()
+				return
+			}
+			<-taskRan
 		},
 	})
 	id = sources.add(src)
 	return id
+}
+
+// eventSourceFetcher is the Fetcher of every EventSource. It is a pointer,
+// so that the pool can compare Fetchers: a browserFetcher holds a
+// safejs.Value, which == cannot compare, and the pool takes Fetchers it
+// cannot compare for different ones, so no two Sources would ever share a
+// connection. It also sets the cache mode "no-store" that the spec gives
+// the EventSource request: without it, a cacheable response would be
+// replayed from the HTTP cache on every reconnection, for ever.
+type eventSourceFetcher struct{ fetcher browserFetcher }
+
+// pageFetcher is the one Fetcher of every EventSource without a custom
+// fetch, so that those can share connections. Sources with a custom fetch
+// get their own and never share.
+var pageFetcher = &eventSourceFetcher{}
+
+func eventSourceFetcherFrom(init safejs.Value) *eventSourceFetcher {
+	f := fetcherFrom(init)
+	if !isSet(f.fn) {
+		return pageFetcher
+	}
+	return &eventSourceFetcher{fetcher: f}
+}
+
+// Fetch implements shim.Fetcher.
+func (f *eventSourceFetcher) Fetch(ctx shim.Context, req *shim.Request) (*shim.Response, error) {
+	r := *req
+	init := newObject()
+	_ = init.Set("cache", "no-store")
+	r.Init = init
+	return f.fetcher.Fetch(ctx, &r)
 }

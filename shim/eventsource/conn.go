@@ -171,6 +171,9 @@ func (c *conn) connect(reconnecting bool) (res attempt) {
 	if finalURL == "" {
 		finalURL = req.URL // a Fetcher that does not report redirects
 	}
+	// Reconnections go where the redirects led, as the spec reuses the
+	// request whose URL the redirects changed (and as Chromium does).
+	c.request.URL = finalURL
 	c.announceOpen(origin(finalURL))
 	res.opened = true
 	defer func() {
