@@ -363,13 +363,16 @@ func TestInvariant5BoundedReconnects(t *testing.T) {
 			base(w, r, q)
 		})
 		rec := &recorder{}
-		opts := shim.ReconnectOptions{InitialDelay: 30 * time.Millisecond, MaxDelay: time.Second, GrowFactor: 2, MaxRetries: 3}
+		// A connection that stays open longer than the delay before it is
+		// progress, so the delay must be well above what a loaded machine
+		// takes between the headers and the end of an empty body.
+		opts := shim.ReconnectOptions{InitialDelay: 150 * time.Millisecond, MaxDelay: 2 * time.Second, GrowFactor: 2, MaxRetries: 3}
 		tr := newTransport(t, ts, rec, Options{Reconnect: opts})
 		connect(t, tr)
 		eventually(t, func() bool { return rec.countCode(shim.CodeReconnectExhausted) == 1 }, "exhausted")
 		gets := ts.requests(isGET)
 		require.Len(t, gets, 4)
-		for i, nominal := range []time.Duration{30, 60, 120} {
+		for i, nominal := range []time.Duration{150, 300, 600} {
 			min := nominal * time.Millisecond
 			if i > 0 {
 				min /= 2 // jitter
