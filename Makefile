@@ -81,6 +81,19 @@ test: vet unit build size fuzz e2e
 run: build
 	$(GO) run ./web
 
+# bench measures esshim against its alternatives (the MCP SDK's transport,
+# the eventsource package, native EventSource) side by side in one headless
+# Chromium run, prints the table and writes bench/results.json. A missed
+# target never fails it; a broken figure does. bench-quick runs every figure
+# once with small counts, to prove that the bench works. See bench/README.md.
+.PHONY: bench bench-quick
+bench: build npm chromium tools
+	CHROMIUM=$(CHROMIUM) $(GO) run ./bench
+
+bench-quick: build npm chromium tools
+	$(GO) test -count=1 ./bench/...
+	CHROMIUM=$(CHROMIUM) $(GO) run ./bench -quick
+
 clean:
 	rm -rf $(DIST)
 
