@@ -88,32 +88,9 @@ func lcErrorList(errs []lcError) []string {
 	return out
 }
 
-// lcMessage is a JSON-RPC message as onmessage got it.
-type lcMessage struct {
-	ID     json.RawMessage `json:"id"`
-	Method string          `json:"method"`
-	Result *struct {
-		ProtocolVersion string `json:"protocolVersion"`
-		Content         []struct {
-			Text string `json:"text"`
-		} `json:"content"`
-	} `json:"result"`
-	Error *struct {
-		Code    int    `json:"code"`
-		Message string `json:"message"`
-		Data    struct {
-			Reason string `json:"reason"`
-		} `json:"data"`
-	} `json:"error"`
-}
-
-// text is the text of a tools/call result, "" if there is none.
-func (m lcMessage) text() string {
-	if m.Result == nil || len(m.Result.Content) == 0 {
-		return ""
-	}
-	return m.Result.Content[0].Text
-}
+// lcMessage is a JSON-RPC message as onmessage got it: the transport
+// tests' rpcMessage, with the lifecycle tests' helpers.
+type lcMessage = rpcMessage
 
 // reason is data.reason of a made-up error response, "" for anything
 // else. Made-up errors always carry code -32000, which it checks too.

@@ -79,7 +79,8 @@ type rpcMessage struct {
 	Method string          `json:"method"`
 	Params json.RawMessage `json:"params"`
 	Result *struct {
-		Content []struct {
+		ProtocolVersion string `json:"protocolVersion"`
+		Content         []struct {
 			Text string `json:"text"`
 		} `json:"content"`
 	} `json:"result"`
