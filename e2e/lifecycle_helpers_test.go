@@ -141,24 +141,7 @@ func (o lcOutcome) kind() string {
 }
 
 // lcSnapshot is the transport's snapshot() with the leak counters.
-type lcSnapshot struct {
-	At        int64  `json:"at"`
-	Lifecycle int    `json:"lifecycle"`
-	SessionID string `json:"sessionId"`
-	Streams   []struct {
-		ID          int    `json:"id"`
-		Kind        string `json:"kind"`
-		State       string `json:"state"`
-		LastEventID string `json:"lastEventId"`
-		Reconnects  int    `json:"reconnects"`
-		Events      int    `json:"events"`
-	} `json:"streams"`
-	Inflight            []json.RawMessage `json:"inflight"`
-	Timers              int               `json:"timers"`
-	TransportGoroutines int               `json:"transportGoroutines"`
-	Goroutines          int               `json:"goroutines"`
-	Funcs               int               `json:"funcs"`
-}
+type lcSnapshot = snapshot
 
 // streamKinds lists the kinds of the snapshot's streams, sorted.
 func (s lcSnapshot) streamKinds() []string {

@@ -137,7 +137,11 @@ type snapshot struct {
 		Reconnects  int    `json:"reconnects"`
 		Events      int    `json:"events"`
 	} `json:"streams"`
-	Inflight []json.RawMessage `json:"inflight"`
+	Inflight            []json.RawMessage `json:"inflight"`
+	Timers              int               `json:"timers"`
+	TransportGoroutines int               `json:"transportGoroutines"`
+	Goroutines          int               `json:"goroutines"`
+	Funcs               int               `json:"funcs"`
 }
 
 // kinds lists the kinds of the snapshot's streams, sorted.
