@@ -168,19 +168,27 @@ function transportClass(core) {
           draining = false;
         })();
       };
+      const deliver = (json) => {
+        const t = self.deref();
+        if (!t) return;
+        let message;
+        try {
+          message = JSON.parse(json);
+        } catch (err) {
+          t.onerror?.(codedError('INVALID_MESSAGE', `esshim: the server sent invalid JSON: ${err.message}`));
+          return;
+        }
+        t.onmessage?.(message);
+      };
       const callbacks = {
-        message: (json) => enqueue(() => {
-          const t = self.deref();
-          if (!t) return;
-          let message;
-          try {
-            message = JSON.parse(json);
-          } catch (err) {
-            t.onerror?.(codedError('INVALID_MESSAGE', `esshim: the server sent invalid JSON: ${err.message}`));
-            return;
+        message: (json) => enqueue(() => deliver(json)),
+        messages: (text, lengths) => {
+          let pos = 0;
+          for (let i = 0; i < lengths.length; i++) {
+            const json = text.slice(pos, pos += lengths[i]);
+            enqueue(() => deliver(json));
           }
-          t.onmessage?.(message);
-        }),
+        },
         error: (err) => enqueue(() => self.deref()?.onerror?.(err)),
         close: () => enqueue(() => self.deref()?.onclose?.(), true),
         sessionchange: (newId, oldId) => enqueue(() => self.deref()?.onsessionchange?.(newId || undefined, oldId || undefined)),
@@ -232,6 +240,7 @@ function transportClass(core) {
 }
 
 const CONNECTING = 0, OPEN = 1, CLOSED = 2;
+const NO_CHANGE = 0xFFFFFFFF;
 
 // queueTask runs fn in a task of its own, after every task queued before
 // it. A MessageChannel gives a real task without setTimeout's clamping, in
@@ -288,9 +297,14 @@ function eventSourceClass(core) {
           this.#readyState = OPEN;
           this.dispatchEvent(new Event('open'));
         }),
-        events: (flat) => queueTask(() => {
-          for (let i = 0; i < flat.length && this.#readyState !== CLOSED; i += 3) {
-            this.dispatchEvent(new MessageEvent(flat[i], { data: flat[i + 1], lastEventId: flat[i + 2], origin: this.#origin }));
+        events: (text, lengths) => queueTask(() => {
+          let pos = 0, type, lastEventId;
+          const origin = this.#origin;
+          for (let i = 0; i < lengths.length && this.#readyState !== CLOSED; i += 3) {
+            if (lengths[i] !== NO_CHANGE) type = text.slice(pos, pos += lengths[i]);
+            const data = text.slice(pos, pos += lengths[i + 1]);
+            if (lengths[i + 2] !== NO_CHANGE) lastEventId = text.slice(pos, pos += lengths[i + 2]);
+            this.dispatchEvent(new MessageEvent(type, { data, lastEventId, origin }));
           }
         }),
         // ran tells Go that the task has run: it must not reconnect before,

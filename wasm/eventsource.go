@@ -52,12 +52,8 @@ func eventSourceOpen(args []safejs.Value) any {
 	src := sourcePool.Open(opts, eventsource.Listener{
 		Open: func(origin string) { _, _ = onOpen.Invoke(origin) },
 		Events: func(events []sse.Event) {
-			flat := make([]any, 0, 3*len(events))
-			for _, e := range events {
-				flat = append(flat, e.Type, e.Data, e.LastEventID)
-			}
-			v, _ := safejs.ValueOf(flat)
-			_, _ = onEvents.Invoke(v)
+			text, lengths := packEvents(events)
+			_, _ = onEvents.Invoke(text, lengths)
 		},
 		// JS dispatches the error event in a task of its own; the core
 		// must not reconnect before that task has run (so that close() in

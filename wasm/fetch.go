@@ -58,7 +58,7 @@ func (f browserFetcher) Fetch(ctx shim.Context, req *shim.Request) (*shim.Respon
 		Status:     intProp(resp, "status", 0),
 		StatusText: stringProp(resp, "statusText", ""),
 		URL:        stringProp(resp, "url", req.URL),
-		Header:     responseHeader(prop(resp, "headers")),
+		Header:     coreHeaders(prop(resp, "headers")),
 	}
 	body := prop(resp, "body")
 	if !isSet(body) {
@@ -124,6 +124,35 @@ func responseHeader(h safejs.Value) shim.Header {
 		k, _ := pair.Index(0)
 		v, _ := pair.Index(1)
 		out.Set(stringOf(k), stringOf(v))
+	}
+	return out
+}
+
+// coreResponseHeaders are the response headers the core reads, as JS
+// strings made once. Copying only these, with one get() each, costs a few
+// crossings of the Go↔JS boundary per response instead of about seven per
+// header the server sent.
+var coreResponseHeaders = func() []safejs.Value {
+	var names []safejs.Value
+	for _, n := range []string{"content-type", "mcp-session-id", "mcp-protocol-version", "www-authenticate", "retry-after"} {
+		v, _ := safejs.ValueOf(n)
+		names = append(names, v)
+	}
+	return names
+}()
+
+func coreHeaders(h safejs.Value) shim.Header {
+	out := shim.Header{}
+	if !isSet(h) {
+		return out
+	}
+	for _, name := range coreResponseHeaders {
+		v, err := h.Call("get", name)
+		if err == nil && v.Type() == safejs.TypeString {
+			k, _ := name.String()
+			s, _ := v.String()
+			out.Set(k, s)
+		}
 	}
 	return out
 }

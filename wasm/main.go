@@ -7,6 +7,7 @@ package main
 
 import (
 	"os"
+	"runtime/debug"
 
 	"github.com/hack-pad/safejs"
 )
@@ -15,6 +16,7 @@ import (
 var version = "dev"
 
 func main() {
+	debug.SetGCPercent(25)
 	exports := newExports()
 	// The loader passes the name of a one-shot global callback as argv[1],
 	// so that several copies of esshim on one page never collide.

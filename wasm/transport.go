@@ -105,9 +105,18 @@ func transportNew(args []safejs.Value) any {
 
 // transportHandler forwards the core's callbacks to the JS callbacks object.
 func transportHandler(cb safejs.Value) transport.Handler {
-	message, onError, onClose, sessionChange := prop(cb, "message"), prop(cb, "error"), prop(cb, "close"), prop(cb, "sessionchange")
+	message, messages, onError, onClose, sessionChange := prop(cb, "message"), prop(cb, "messages"), prop(cb, "error"), prop(cb, "close"), prop(cb, "sessionchange")
 	return transport.Handler{
-		Message:       func(json string) { _, _ = message.Invoke(json) },
+		Message: func(json string) { _, _ = message.Invoke(json) },
+		Messages: func(msgs []string) {
+			if len(msgs) == 1 {
+				// One message, maybe a large one: packing would copy it.
+				_, _ = message.Invoke(msgs[0])
+				return
+			}
+			text, lengths := packStrings(msgs)
+			_, _ = messages.Invoke(text, lengths)
+		},
 		Error:         func(err *shim.Error) { _, _ = onError.Invoke(toJSError(err)) },
 		Close:         func() { _, _ = onClose.Invoke() },
 		SessionChange: func(newID, oldID string) { _, _ = sessionChange.Invoke(newID, oldID) },

@@ -71,9 +71,23 @@ func (t *Transport) dispatch() {
 		if !t.deliverableLocked(&cb) {
 			continue
 		}
+		var batch []string
+		if cb.kind == cbMessage && t.opts.Handler.Messages != nil {
+			batch = append(batch, cb.text)
+			for t.head < len(t.queue) && t.queue[t.head].kind == cbMessage {
+				next := t.popLocked()
+				if t.deliverableLocked(&next) {
+					batch = append(batch, next.text)
+				}
+			}
+		}
 		t.busy = true
 		t.mu.Unlock()
-		t.call(&cb)
+		if batch != nil {
+			t.opts.Handler.Messages(batch)
+		} else {
+			t.call(&cb)
+		}
 		t.mu.Lock()
 		t.busy = false
 		t.cond.Broadcast()

@@ -62,6 +62,10 @@ type Options struct {
 type Handler struct {
 	// Message receives one JSON-RPC message as JSON text; batches are split.
 	Message func(json string)
+	// Messages, when set, receives runs of consecutive messages instead of
+	// Message: one call per run, so that a binding pays its boundary
+	// crossing once per batch rather than once per message.
+	Messages func(json []string)
 	// Error receives errors that no call returns: failed streams, session
 	// expiry, exhausted reconnects. Errors that Send or TerminateSession
 	// return are reported here too, as the TypeScript SDK does.
