@@ -29,31 +29,47 @@ func notificationsServer(t testing.TB, n, size int) *testServer {
 }
 
 // TestDeliveryInOrder: 5,000 notifications and an 8 MB result on one POST
-// stream arrive complete and in order.
+// stream arrive complete and in order, one by one through Message, or in
+// runs through Messages, never through both.
 func TestDeliveryInOrder(t *testing.T) {
 	const n, size = 5000, 8 << 20
-	ts := notificationsServer(t, n, size)
-	var mu sync.Mutex
-	var got []string
-	done := make(chan struct{})
-	tr := newTransport(t, ts, nil, Options{Handler: Handler{Message: func(m string) {
-		mu.Lock()
-		got = append(got, m)
-		if len(got) == n+1 {
-			close(done)
-		}
-		mu.Unlock()
-	}}})
-	require.NoError(t, tr.Send(t.Context(), rpcRequest(1, "tools/call"), SendOptions{}))
-	<-done
-	mu.Lock()
-	defer mu.Unlock()
-	for i := range n {
-		require.Contains(t, got[i], fmt.Sprintf(`"progress":%d}`, i))
+	for _, batched := range []bool{false, true} {
+		t.Run(fmt.Sprintf("batched=%v", batched), func(t *testing.T) {
+			ts := notificationsServer(t, n, size)
+			var mu sync.Mutex
+			var got []string
+			calls := 0
+			done := make(chan struct{})
+			receive := func(ms ...string) {
+				mu.Lock()
+				defer mu.Unlock()
+				calls++
+				got = append(got, ms...)
+				if len(got) == n+1 {
+					close(done)
+				}
+			}
+			h := Handler{Message: func(m string) { receive(m) }}
+			if batched {
+				h.Message = func(string) { t.Error("Message called although Messages is set") }
+				h.Messages = func(ms []string) { receive(ms...) }
+			}
+			tr := newTransport(t, ts, nil, Options{Handler: h})
+			require.NoError(t, tr.Send(t.Context(), rpcRequest(1, "tools/call"), SendOptions{}))
+			<-done
+			mu.Lock()
+			defer mu.Unlock()
+			for i := range n {
+				require.Contains(t, got[i], fmt.Sprintf(`"progress":%d}`, i))
+			}
+			last := decode(t, got[n])
+			assert.Equal(t, "1", string(last.ID))
+			assert.Greater(t, len(got[n]), size)
+			if !batched {
+				assert.Equal(t, n+1, calls)
+			}
+		})
 	}
-	last := decode(t, got[n])
-	assert.Equal(t, "1", string(last.ID))
-	assert.Greater(t, len(got[n]), size)
 }
 
 func BenchmarkNotifications5000(b *testing.B) {
