@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/cdproto/heapprofiler"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	chromeopts "github.com/esshim/esshim/e2e/chromium"
 )
 
 // chromium is one headless Chromium for the whole run.
@@ -34,20 +35,7 @@ func startChromium(path string) (*chromium, error) {
 	if err != nil {
 		return nil, err
 	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(path),
-		chromedp.Flag("headless", "new"),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		// Containers often have a small /dev/shm; the e2e tests pass it too.
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(userData),
-	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), chromeopts.Options(path, userData)...)
 	ctx, cancel := chromedp.NewContext(allocCtx)
 	c := &chromium{ctx: ctx, cancel: func() {
 		cancel()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/esshim/esshim/e2e/chromium"
 )
 
 // browserCtx is one headless Chromium shared by every test; each test gets
@@ -23,14 +24,11 @@ func TestMain(m *testing.M) {
 }
 
 func runWithBrowser(m *testing.M) int {
-	chromium := os.Getenv("CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
-	}
+	path := chromium.Path()
 	// A missing browser is a failure, never a skip: a green run must mean
 	// the browser tests ran.
-	if _, err := exec.LookPath(chromium); err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: Chromium not found at %s. `make test` installs it; by hand: apt-get update && apt-get install -y chromium\n", chromium)
+	if _, err := exec.LookPath(path); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: Chromium not found at %s. `make test` installs it; by hand: apt-get update && apt-get install -y chromium\n", path)
 		return 1
 	}
 	if _, err := os.Stat("../dist/esshim.wasm"); err != nil {
@@ -44,19 +42,7 @@ func runWithBrowser(m *testing.M) int {
 	}
 	defer os.RemoveAll(userData)
 
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromium),
-		chromedp.Flag("headless", "new"),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(userData),
-	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), chromium.Options(path, userData)...)
 	defer cancelAlloc()
 	ctx, cancel := chromedp.NewContext(allocCtx)
 	defer cancel()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
+	"github.com/esshim/esshim/e2e/chromium"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -123,29 +124,16 @@ func extensionDir(t *testing.T) string {
 // the context of its first tab.
 func extensionBrowser(t *testing.T, dir string) context.Context {
 	t.Helper()
-	chromium := os.Getenv("CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
-	}
-	_, err := exec.LookPath(chromium)
+	path := chromium.Path()
+	_, err := exec.LookPath(path)
 	require.NoError(t, err)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromium),
-		chromedp.Flag("headless", "new"), // the new headless mode runs extensions
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), chromium.Options(path, t.TempDir(),
 		chromedp.Flag("load-extension", dir),
 		chromedp.Flag("disable-extensions-except", dir),
 		// Branded Chrome ignores --load-extension since version 137
 		// unless this feature is disabled; Chromium honours it anyway.
 		chromedp.Flag("disable-features", "DisableLoadExtensionCommandLineSwitch"),
-		chromedp.UserDataDir(t.TempDir()),
-	)
+	)...)
 	t.Cleanup(cancelAlloc)
 	ctx, cancel := chromedp.NewContext(allocCtx)
 	t.Cleanup(cancel)
