@@ -10,9 +10,6 @@ FUZZTIME ?= 10s
 # -s -w drops the symbol and DWARF sections: about 90 KB of wasm that every
 # user would download on every cold load.
 WASM_LDFLAGS := -s -w -X main.version=$(VERSION)
-# fmt is linked only through safejs's error paths; not inlining inside it
-# saves about 9 KB gzipped and costs nothing on a hot path.
-WASM_GCFLAGS := fmt=-l
 
 DIST     := dist
 WASM_SRC := $(shell find wasm shim -name '*.go' -not -name '*_test.go') go.mod go.sum
@@ -25,7 +22,7 @@ build: $(DIST)/esshim.wasm $(DIST)/esshim.js $(DIST)/esshim.d.ts
 
 $(DIST)/esshim.wasm: $(WASM_SRC)
 	@mkdir -p $(DIST)
-	GOOS=js GOARCH=wasm $(GO) build -trimpath -gcflags='$(WASM_GCFLAGS)' -ldflags='$(WASM_LDFLAGS)' -o $@ ./wasm
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='$(WASM_LDFLAGS)' -o $@ ./wasm
 
 # The module bundles wasm_exec.js from the toolchain that built the wasm,
 # inside a function so that it does not leave a global `Go` behind.
@@ -45,21 +42,21 @@ $(DIST)/esshim.d.ts: js/esshim.d.ts
 	@mkdir -p $(DIST)
 	cp $< $@
 
-# size prints the wasm's raw, gzip -9 and brotli sizes against the budget
-# (3.2 MB raw, 850 KB gzip). Over budget it warns; past the regression
-# ceiling (today's size plus a small margin) it fails, so the size can only
-# go down. See README, "Size".
-SIZE_BUDGET_RAW  := 3200000
-SIZE_BUDGET_GZIP := 850000
-SIZE_CEILING_RAW := 3400000
-SIZE_CEILING_GZIP:= 940000
+# size prints the wasm's raw, gzip -9 and brotli sizes. It fails past the
+# foundation budget (3.2 MB raw, 850 KB gzip) and warns past the tighter
+# target of the benchmarks issue (3.0 MB raw, 650 KB brotli). It also fails
+# if the wasm links net/http. See README, "Size".
+SIZE_BUDGET_RAW    := 3200000
+SIZE_BUDGET_GZIP   := 850000
+SIZE_TARGET_RAW    := 3000000
+SIZE_TARGET_BROTLI := 650000
 size: $(DIST)/esshim.wasm tools
 	@raw=$$(stat -c %s $<); gz=$$(gzip -9 -c $< | wc -c); br=$$(brotli -c -q 11 $< | wc -c); \
 	printf 'dist/esshim.wasm: raw %d B, gzip -9 %d B, brotli %d B\n' $$raw $$gz $$br; \
+	if [ $$raw -gt $(SIZE_TARGET_RAW) ] || [ $$br -gt $(SIZE_TARGET_BROTLI) ]; then \
+	  echo "warning: over the target of $(SIZE_TARGET_RAW) B raw / $(SIZE_TARGET_BROTLI) B brotli (bench/README.md says why)"; fi; \
 	if [ $$raw -gt $(SIZE_BUDGET_RAW) ] || [ $$gz -gt $(SIZE_BUDGET_GZIP) ]; then \
-	  echo "warning: over the budget of $(SIZE_BUDGET_RAW) B raw / $(SIZE_BUDGET_GZIP) B gzip by $$((raw-$(SIZE_BUDGET_RAW))) B raw / $$((gz-$(SIZE_BUDGET_GZIP))) B gzip"; fi; \
-	if [ $$raw -gt $(SIZE_CEILING_RAW) ] || [ $$gz -gt $(SIZE_CEILING_GZIP) ]; then \
-	  echo "the wasm grew past the regression ceiling ($(SIZE_CEILING_RAW) B raw / $(SIZE_CEILING_GZIP) B gzip)" >&2; exit 1; fi
+	  echo "the wasm is over the budget of $(SIZE_BUDGET_RAW) B raw / $(SIZE_BUDGET_GZIP) B gzip" >&2; exit 1; fi
 	@if GOOS=js GOARCH=wasm $(GO) list -deps ./wasm | grep -qx 'net/http'; then echo "the wasm build links net/http" >&2; exit 1; fi
 
 vet:

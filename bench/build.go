@@ -50,10 +50,7 @@ func goCommand(root string, env []string, args ...string) ([]byte, error) {
 
 // The flags of the Makefile's wasm build, so that both wasm files of the
 // cold-load figure come out of the same toolchain settings.
-const (
-	wasmGCFlags = "-gcflags=fmt=-l"
-	wasmLDFlags = "-ldflags=-s -w"
-)
+const wasmLDFlags = "-ldflags=-s -w"
 
 var wasmEnv = []string{"GOOS=js", "GOARCH=wasm"}
 
@@ -61,7 +58,7 @@ var wasmEnv = []string{"GOOS=js", "GOARCH=wasm"}
 // dir: hello.wasm, and hello.js, its loader bundled with wasm_exec.js the
 // way the Makefile bundles esshim.js.
 func buildHello(root, dir string) error {
-	if _, err := goCommand(root, wasmEnv, "build", "-trimpath", wasmGCFlags, wasmLDFlags, "-o", filepath.Join(dir, "hello.wasm"), "./bench/hello"); err != nil {
+	if _, err := goCommand(root, wasmEnv, "build", "-trimpath", wasmLDFlags, "-o", filepath.Join(dir, "hello.wasm"), "./bench/hello"); err != nil {
 		return err
 	}
 	goroot, err := goCommand(root, nil, "env", "GOROOT")
@@ -89,6 +86,6 @@ func buildHello(root, dir string) error {
 // of wasm-function[1234]. Only the profiler uses it.
 func buildNamedWasm(root, dir string) (string, error) {
 	out := filepath.Join(dir, "esshim-named.wasm")
-	_, err := goCommand(root, wasmEnv, "build", "-trimpath", wasmGCFlags, "-ldflags=-X main.version=bench-named", "-o", out, "./wasm")
+	_, err := goCommand(root, wasmEnv, "build", "-trimpath", "-ldflags=-X main.version=bench-named", "-o", out, "./wasm")
 	return out, err
 }
