@@ -73,7 +73,7 @@ fuzz:
 e2e: build chromium npm
 	CHROMIUM=$(CHROMIUM) $(GO) test -count=1 -timeout=15m ./e2e/
 
-test: vet unit build size fuzz e2e
+test: vet unit build size fuzz e2e bench-quick
 
 run: build
 	$(GO) run ./web

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // processLine interprets one complete line (without its line end), as HTML
@@ -232,7 +233,7 @@ func (p *Parser) dispatchEvent(dispatch func(Event)) {
 	}
 	ev := Event{
 		Type:        p.eventType,
-		Data:        string(p.data[:len(p.data)-1]), // the one trailing LF stripped
+		Data:        p.takeData(),
 		LastEventID: p.lastEventID,
 	}
 	if ev.Type == "" {
@@ -240,6 +241,20 @@ func (p *Parser) dispatchEvent(dispatch func(Event)) {
 	}
 	p.resetEvent()
 	dispatch(ev)
+}
+
+// takeData returns the data buffer as a string, without the one trailing LF.
+// A buffer too large to keep for reuse is handed over instead of copied:
+// the string takes it and the parser lets go of it, so an 8 MiB message is
+// not copied once more (nor its memory doubled) on its way out. Nothing
+// writes to the buffer after that, which is what makes unsafe.String sound.
+func (p *Parser) takeData() string {
+	data := p.data[:len(p.data)-1]
+	if cap(p.data) <= retainedBufferCap || len(data) == 0 {
+		return string(data)
+	}
+	p.data = nil
+	return unsafe.String(&data[0], len(data))
 }
 
 // resetEvent empties the data and event type buffers.

@@ -153,6 +153,45 @@ func TestLongLineAllocations(t *testing.T) {
 	assert.Less(t, allocs, 20.0, "allocations for one %d-byte line in %d chunks", size, len(chunks))
 }
 
+// TestLargeEventsKeepTheirData checks the hand-over of a data buffer too
+// large to reuse (see takeData): each event's Data must stay what it was
+// while the parser goes on to fill a new buffer with the next events, small
+// and large, in chunks that split lines anywhere.
+func TestLargeEventsKeepTheirData(t *testing.T) {
+	large := func(c byte, n int) string { return strings.Repeat(string(c), n) }
+	tests := []struct {
+		name  string
+		datas []string
+		chunk int
+	}{
+		{"two large events", []string{large('a', 3<<20), large('b', 3<<20)}, 64 << 10},
+		{"large, small, large", []string{large('a', 2<<20), "small", large('c', 2<<20+7)}, 10007},
+		{"multi-line large event", []string{large('x', 1<<20) + "\n" + large('y', 1<<20), "after"}, 4096},
+		{"just over the retained size", []string{large('a', retainedBufferCap+1), large('b', retainedBufferCap+1)}, 1 << 20},
+		{"small events reuse the buffer", []string{"first", "other", large('z', 64)}, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var body strings.Builder
+			for _, d := range tt.datas {
+				for _, line := range strings.Split(d, "\n") {
+					body.WriteString("data: " + line + "\n")
+				}
+				body.WriteString("\n")
+			}
+			p := NewParser(ParserOptions{})
+			var got []string
+			for _, c := range fixedChunks([]byte(body.String()), tt.chunk) {
+				require.NoError(t, feedOwned(p, c, func(e Event) { got = append(got, e.Data) }))
+			}
+			require.Len(t, got, len(tt.datas))
+			for i := range tt.datas {
+				assert.True(t, got[i] == tt.datas[i], "event %d changed after dispatch", i)
+			}
+		})
+	}
+}
+
 func TestSeededLastEventID(t *testing.T) {
 	p := NewParser(ParserOptions{LastEventID: "41"})
 	var got []Event
