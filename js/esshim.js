@@ -31,7 +31,11 @@ async function instantiate({ wasm } = {}) {
   const exported = new Promise((resolve) => {
     Object.defineProperty(globalThis, readyKey, { value: resolve, configurable: true });
   });
-  go.argv = ['esshim', readyKey];
+  // ESSHIM_READY is read by wasm/main.go. GOGC=25 makes the Go heap grow
+  // to 1.25x its live size instead of 2x: wasm memory never shrinks, and
+  // this keeps it near the live heap at no measurable CPU cost (see
+  // bench/README.md). Set here, not with runtime/debug, which links os.
+  go.env = { ESSHIM_READY: readyKey, GOGC: '25' };
   const instance = await WebAssembly.instantiate(module, go.importObject);
   const exited = go.run(instance); // main never returns; this settles only if Go dies
   const core = await Promise.race([

@@ -3,7 +3,7 @@
 package main
 
 import (
-	"runtime/debug"
+	"runtime"
 	"sync/atomic"
 
 	"github.com/esshim/esshim/shim"
@@ -54,7 +54,20 @@ func (f *jsFunc) Release() {
 // panicError turns a recovered panic value into an INTERNAL_ERROR, with the
 // stack in the message so a bug report can carry it.
 func panicError(r any) error {
-	return &shim.Error{Code: shim.CodeInternal, Message: "internal error: " + panicText(r) + "\n" + string(debug.Stack())}
+	return &shim.Error{Code: shim.CodeInternal, Message: "internal error: " + panicText(r) + "\n" + stack()}
+}
+
+// stack is the calling goroutine's stack trace, as runtime/debug.Stack
+// gives it; runtime/debug itself would link package os.
+func stack() string {
+	buf := make([]byte, 4096)
+	for {
+		n := runtime.Stack(buf, false)
+		if n < len(buf) {
+			return string(buf[:n])
+		}
+		buf = make([]byte, 2*len(buf))
+	}
 }
 
 // panicText describes a recovered panic value without fmt, which would add

@@ -6,22 +6,26 @@
 package main
 
 import (
-	"os"
-	"runtime/debug"
+	"syscall"
 
 	"github.com/hack-pad/safejs"
 )
+
+// readyEnv names the environment variable that holds the name of the
+// loader's ready callback (js/esshim.js sets go.env).
+const readyEnv = "ESSHIM_READY"
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
 func main() {
-	debug.SetGCPercent(25)
 	exports := newExports()
-	// The loader passes the name of a one-shot global callback as argv[1],
-	// so that several copies of esshim on one page never collide.
-	if len(os.Args) > 1 {
-		if ready, err := safejs.Global().Get(os.Args[1]); err == nil && ready.Type() == safejs.TypeFunction {
+	// The loader passes the name of a one-shot global callback in the
+	// environment, so that several copies of esshim on one page never
+	// collide. Not in argv: os.Args links package os, about 0.3 MB of
+	// wasm; syscall.Getenv costs a tenth of that.
+	if key, ok := syscall.Getenv(readyEnv); ok {
+		if ready, err := safejs.Global().Get(key); err == nil && ready.Type() == safejs.TypeFunction {
 			_, _ = ready.Invoke(exports)
 		}
 	}

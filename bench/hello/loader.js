@@ -12,7 +12,7 @@ export async function load(url = new URL('./hello.wasm', import.meta.url)) {
   const exported = new Promise((resolve) => {
     Object.defineProperty(globalThis, readyKey, { value: resolve, configurable: true });
   });
-  go.argv = ['hello', readyKey];
+  go.env = { HELLO_READY: readyKey, GOGC: '25' }; // as esshim's loader does
   const instance = await WebAssembly.instantiate(module, go.importObject);
   const exited = go.run(instance);
   const exports = await Promise.race([

@@ -8,7 +8,7 @@
 package main
 
 import (
-	"os"
+	"syscall"
 
 	"github.com/hack-pad/safejs"
 )
@@ -27,8 +27,8 @@ func main() {
 		panic(err)
 	}
 	_ = exports.Set("hello", hello.Value())
-	if len(os.Args) > 1 {
-		if ready, err := safejs.Global().Get(os.Args[1]); err == nil && ready.Type() == safejs.TypeFunction {
+	if key, ok := syscall.Getenv("HELLO_READY"); ok {
+		if ready, err := safejs.Global().Get(key); err == nil && ready.Type() == safejs.TypeFunction {
 			_, _ = ready.Invoke(exports)
 		}
 	}
