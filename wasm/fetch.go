@@ -257,7 +257,13 @@ func (b *streamBody) Close() error {
 	b.closed = true
 	b.pending = nil
 	b.mu.Unlock()
-	b.stopAbort()
+	// stopAbort reports false when the exchange is over already: the body
+	// was read to its end, or ctx's end has aborted the fetch. Cancelling
+	// and aborting again would only cost crossings (a POST stream whose
+	// requests are all answered ends by its context, once per request).
+	if !b.stopAbort() {
+		return nil
+	}
 	if p, err := b.reader.Call("cancel"); err == nil {
 		ignoreRejection(p)
 	}
