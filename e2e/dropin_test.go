@@ -39,23 +39,13 @@ func TestDropIn(t *testing.T) {
 	p := newPage(t, site.URL+"/dropin.html")
 
 	type result struct {
-		SDK             string         `json:"sdk"`
-		SessionID       string         `json:"sessionId"`
-		ProtocolVersion string         `json:"protocolVersion"`
-		Server          map[string]any `json:"server"`
-		Tools           []string       `json:"tools"`
-		Echo            string         `json:"echo"`
-		Add             map[string]any `json:"add"`
-		Progress        string         `json:"progress"`
-		ProgressNotes   []struct {
-			Progress float64 `json:"progress"`
-			Total    float64 `json:"total"`
-		} `json:"progressNotes"`
-		Ask     string   `json:"ask"`
-		Asked   []string `json:"asked"`
-		Sample  string   `json:"sample"`
-		Sampled []string `json:"sampled"`
-		Errors  []string `json:"errors"`
+		sdkSession
+		Add     map[string]any `json:"add"`
+		Ask     string         `json:"ask"`
+		Asked   []string       `json:"asked"`
+		Sample  string         `json:"sample"`
+		Sampled []string       `json:"sampled"`
+		Errors  []string       `json:"errors"`
 	}
 	got := eval[result](p, `(async () => {
 		const { Client, ElicitRequestSchema, CreateMessageRequestSchema, LoggingMessageNotificationSchema, SDK_VERSION } = sdk;
@@ -228,4 +218,21 @@ func TestDropInProgressBeforeResponse(t *testing.T) {
 
 type seenRequest struct {
 	method, sessionID, lastEventID string
+}
+
+// sdkSession is what the drop-in tests read back from every session of the
+// SDK's Client: the handshake, the tools, an echo and a progress call.
+type sdkSession struct {
+	SDK             string         `json:"sdk"`
+	SessionID       string         `json:"sessionId"`
+	ProtocolVersion string         `json:"protocolVersion"`
+	Server          map[string]any `json:"server"`
+	Tools           []string       `json:"tools"`
+	Echo            string         `json:"echo"`
+	Progress        string         `json:"progress"`
+	ProgressNotes   []struct {
+		Progress float64 `json:"progress"`
+		Total    float64 `json:"total"`
+		Message  string  `json:"message"`
+	} `json:"progressNotes"`
 }

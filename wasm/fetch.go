@@ -27,8 +27,8 @@ func (f browserFetcher) Fetch(ctx shim.Context, req *shim.Request) (*shim.Respon
 	if err != nil {
 		return nil, shim.Wrap(shim.CodeInternal, err)
 	}
-	abort := func() { _, _ = controller.Call("abort") }
-	stopAbort := shim.AfterFunc(ctx, abort)
+	ex := &exchange{controller: controller}
+	stopAbort := shim.AfterFunc(ctx, ex.abort)
 
 	init := requestInit(req)
 	signal, _ := controller.Get("signal")
@@ -69,11 +69,43 @@ func (f browserFetcher) Fetch(ctx shim.Context, req *shim.Request) (*shim.Respon
 	reader, err := body.Call("getReader")
 	if err != nil {
 		stopAbort()
-		abort()
+		ex.abort()
 		return nil, shim.Wrap(shim.CodeInternal, err)
 	}
-	out.Body = &streamBody{ctx: ctx, reader: reader, abort: abort, stopAbort: stopAbort}
+	ex.setReader(reader)
+	out.Body = &streamBody{ctx: ctx, reader: reader, abort: ex.abort, stopAbort: stopAbort}
 	return out, nil
+}
+
+// exchange is what ending one fetch needs: its AbortController and, once
+// the headers are in, its body's reader.
+type exchange struct {
+	controller safejs.Value
+	mu         sync.Mutex
+	reader     safejs.Value
+}
+
+func (e *exchange) setReader(r safejs.Value) {
+	e.mu.Lock()
+	e.reader = r
+	e.mu.Unlock()
+}
+
+// abort aborts the fetch, then cancels its reader. The abort is what tells
+// the server; the cancel settles a read that the abort left pending, which
+// Node's fetch (undici 6, nodejs/undici#4089) does when the abort lands
+// after the body's last byte but before its end: without it, that read,
+// and whoever waits for it, would hang forever.
+func (e *exchange) abort() {
+	_, _ = e.controller.Call("abort")
+	e.mu.Lock()
+	r := e.reader
+	e.mu.Unlock()
+	if isSet(r) {
+		if p, err := r.Call("cancel"); err == nil {
+			ignoreRejection(p)
+		}
+	}
 }
 
 // requestInit builds the RequestInit for req: the caller's opaque init
@@ -198,8 +230,13 @@ func (b *streamBody) Read(p []byte) (int, error) {
 		b.mu.Lock()
 		closed := b.closed
 		b.mu.Unlock()
-		if closed {
+		switch {
+		case closed:
 			return 0, shim.ErrClosed
+		case b.ctx.Err() != nil:
+			// The reader was cancelled because ctx ended (see
+			// exchange.abort): that is an abort, not the body's end.
+			return 0, shim.Wrap(shim.CodeAborted, b.ctx.Err())
 		}
 		b.stopAbort()
 		return 0, io.EOF
@@ -261,13 +298,9 @@ func (b *streamBody) Close() error {
 	// was read to its end, or ctx's end has aborted the fetch. Cancelling
 	// and aborting again would only cost crossings (a POST stream whose
 	// requests are all answered ends by its context, once per request).
-	if !b.stopAbort() {
-		return nil
+	if b.stopAbort() {
+		b.abort()
 	}
-	if p, err := b.reader.Call("cancel"); err == nil {
-		ignoreRejection(p)
-	}
-	b.abort()
 	return nil
 }
 

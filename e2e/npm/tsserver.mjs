@@ -1,0 +1,268 @@
+// tsserver.mjs is an MCP server built on the official TypeScript SDK, the
+// way most MCP servers are: McpServer with the SDK's
+// StreamableHTTPServerTransport, stateful (one transport and one server per
+// session, keyed by Mcp-Session-Id, as in the SDK's simpleStreamableHttp
+// example), on Node's plain http module. e2e/tsserver_test.go drives it from
+// a browser page through esshim's transport.
+//
+//   node e2e/npm/tsserver.mjs [--port=N] [--event-store] [--retry=MS]
+//
+// --port (or $PORT) defaults to 0, a free port. Once listening it prints one
+// line on stdout: `listening http://127.0.0.1:PORT/mcp`. It listens on
+// 127.0.0.1 only, answers CORS for any origin, and exits when stdin ends,
+// so it never outlives the test that started it.
+//
+// --event-store gives every session the SDK's InMemoryEventStore
+// (examples/shared/inMemoryEventStore.js): events carry ids, every POST SSE
+// stream starts with a priming event (an id and empty data, for protocol
+// 2025-11-25), streams can be resumed with Last-Event-ID, and tools get
+// extra.closeSSEStream. --retry=MS sets the transport's retryInterval (the
+// `retry:` field of the priming events).
+//
+// Tools: echo {text}; progress {steps, intervalMs}, which sends
+// notifications/progress for the request's progressToken; notify {text},
+// which sends a log message outside any request, so it goes on the
+// standalone GET stream; poll {steps}, which with --event-store sends one
+// progress notification, closes its own SSE stream (the SDK's polling
+// pattern, SEP-1699), then sends the rest and its result while the client is
+// disconnected, for the client to get by resuming.
+//
+// GET /_state returns { requests, errors, sessions }: every HTTP request the
+// server saw (OPTIONS excluded) with its status, the errors its transports
+// and servers reported, and the number of live sessions. Each request and
+// error is also logged on stderr.
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import * as z from 'zod/v4';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { InMemoryEventStore } from '@modelcontextprotocol/sdk/examples/shared/inMemoryEventStore.js';
+
+function parseArgs(argv) {
+  const args = { port: Number(process.env.PORT || 0), eventStore: false, retry: undefined };
+  for (const a of argv) {
+    let m;
+    if ((m = /^--port=(\d+)$/.exec(a))) args.port = Number(m[1]);
+    else if (a === '--event-store') args.eventStore = true;
+    else if ((m = /^--retry=(\d+)$/.exec(a))) args.retry = Number(m[1]);
+    else throw new Error(`unknown argument ${a}`);
+  }
+  return args;
+}
+
+const args = parseArgs(process.argv.slice(2));
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const requests = [];
+const errors = [];
+function recordError(where, err) {
+  const text = `${where}: ${err && err.message ? err.message : String(err)}`;
+  errors.push(text);
+  console.error(`tsserver error ${text}`);
+}
+
+// The InMemoryEventStore orders events by their id, `${streamId}_${Date.now()}_${random}`,
+// so two events of one stream stored within the same millisecond may be
+// replayed out of order. The tools space their messages by 15 ms or more.
+const GAP_MS = 15;
+
+function newServer() {
+  const server = new McpServer({ name: 'esshim-ts-server', version: '1.0.0' }, { capabilities: { logging: {} } });
+  server.registerTool('echo', {
+    description: 'Returns its text',
+    inputSchema: { text: z.string() },
+  }, async ({ text }) => ({ content: [{ type: 'text', text }] }));
+
+  server.registerTool('progress', {
+    description: 'Sends steps progress notifications, then returns',
+    inputSchema: { steps: z.number().int().min(1), intervalMs: z.number().int().min(0) },
+  }, async ({ steps, intervalMs }, extra) => {
+    const token = extra._meta?.progressToken;
+    for (let i = 1; i <= steps; i++) {
+      await sleep(Math.max(intervalMs, GAP_MS));
+      if (token !== undefined) {
+        await extra.sendNotification({
+          method: 'notifications/progress',
+          params: { progressToken: token, progress: i, total: steps, message: `step ${i}` },
+        });
+      }
+    }
+    await sleep(GAP_MS);
+    return { content: [{ type: 'text', text: `done after ${steps} steps` }] };
+  });
+
+  server.registerTool('notify', {
+    description: 'Sends a log message on the standalone stream (no related request)',
+    inputSchema: { text: z.string() },
+  }, async ({ text }, extra) => {
+    // McpServer.sendLoggingMessage sends without relatedRequestId: the
+    // transport writes it on the session's standalone GET stream.
+    await server.sendLoggingMessage({ level: 'info', logger: 'tsserver', data: text }, extra.sessionId);
+    return { content: [{ type: 'text', text: 'sent' }] };
+  });
+
+  server.registerTool('poll', {
+    description: 'Closes its own SSE stream mid-call (with an event store), then finishes while the client is away',
+    inputSchema: { steps: z.number().int().min(2) },
+  }, async ({ steps }, extra) => {
+    const token = extra._meta?.progressToken;
+    const progress = async (i) => {
+      if (token !== undefined) {
+        await extra.sendNotification({
+          method: 'notifications/progress',
+          params: { progressToken: token, progress: i, total: steps },
+        });
+      }
+    };
+    await sleep(GAP_MS);
+    await progress(1);
+    await sleep(GAP_MS);
+    const closed = typeof extra.closeSSEStream === 'function';
+    if (closed) extra.closeSSEStream();
+    for (let i = 2; i <= steps; i++) {
+      await sleep(GAP_MS * 2);
+      await progress(i);
+    }
+    await sleep(GAP_MS);
+    return { content: [{ type: 'text', text: closed ? `polled ${steps} steps` : `not closed, ${steps} steps` }] };
+  });
+  return server;
+}
+
+const sessions = new Map(); // session id -> transport
+
+function setCORS(res) {
+  res.setHeader('Access-Control-Allow-Origin', '*');
+  res.setHeader('Access-Control-Allow-Methods', 'GET, POST, DELETE, OPTIONS');
+  res.setHeader('Access-Control-Allow-Headers',
+    'content-type, accept, mcp-session-id, mcp-protocol-version, last-event-id, authorization');
+  res.setHeader('Access-Control-Expose-Headers', 'mcp-session-id, mcp-protocol-version');
+  res.setHeader('Access-Control-Max-Age', '600');
+}
+
+function sendJSON(res, status, body) {
+  res.writeHead(status, { 'Content-Type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+function rpcError(res, status, code, message) {
+  sendJSON(res, status, { jsonrpc: '2.0', error: { code, message }, id: null });
+}
+
+async function readBody(req) {
+  const chunks = [];
+  for await (const c of req) chunks.push(c);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+// record notes the request and, through writeHead, the status it got.
+function record(req, res) {
+  const entry = {
+    method: req.method,
+    sessionId: req.headers['mcp-session-id'] || '',
+    lastEventId: req.headers['last-event-id'] || '',
+    protocolVersion: req.headers['mcp-protocol-version'] || '',
+    accept: req.headers.accept || '',
+    status: 0,
+    rpc: '',
+  };
+  requests.push(entry);
+  const writeHead = res.writeHead;
+  res.writeHead = function (status, ...rest) {
+    entry.status = status;
+    console.error(`tsserver ${entry.method} ${entry.rpc || '-'} session=${entry.sessionId || '-'} last-event-id=${entry.lastEventId || '-'} -> ${status}`);
+    return writeHead.call(this, status, ...rest);
+  };
+  return entry;
+}
+
+async function handleMCP(req, res) {
+  const entry = record(req, res);
+  const sessionId = req.headers['mcp-session-id'];
+  if (req.method === 'POST') {
+    let body;
+    try {
+      body = JSON.parse(await readBody(req));
+    } catch (err) {
+      rpcError(res, 400, -32700, 'Parse error');
+      return;
+    }
+    entry.rpc = (Array.isArray(body) ? body : [body]).map((m) => m.method || `response ${m.id}`).join(',');
+    let transport = sessionId ? sessions.get(sessionId) : undefined;
+    if (!transport) {
+      if (sessionId) {
+        rpcError(res, 404, -32001, 'Session not found');
+        return;
+      }
+      if (!isInitializeRequest(body)) {
+        rpcError(res, 400, -32000, 'Bad Request: No valid session ID provided');
+        return;
+      }
+      transport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: () => randomUUID(),
+        eventStore: args.eventStore ? new InMemoryEventStore() : undefined,
+        retryInterval: args.retry,
+        onsessioninitialized: (id) => {
+          sessions.set(id, transport);
+        },
+      });
+      transport.onclose = () => {
+        if (transport.sessionId) sessions.delete(transport.sessionId);
+      };
+      const server = newServer();
+      // server.connect wraps transport.onerror and calls server.onerror.
+      server.onerror = (err) => recordError(`session ${transport.sessionId || '(new)'}`, err);
+      await server.connect(transport);
+    }
+    await transport.handleRequest(req, res, body);
+    return;
+  }
+  if (req.method === 'GET' || req.method === 'DELETE') {
+    if (!sessionId) {
+      rpcError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
+      return;
+    }
+    const transport = sessions.get(sessionId);
+    if (!transport) {
+      rpcError(res, 404, -32001, 'Session not found');
+      return;
+    }
+    await transport.handleRequest(req, res);
+    return;
+  }
+  res.setHeader('Allow', 'GET, POST, DELETE, OPTIONS');
+  rpcError(res, 405, -32000, 'Method not allowed');
+}
+
+const httpServer = http.createServer(async (req, res) => {
+  setCORS(res);
+  const path = new URL(req.url, 'http://127.0.0.1').pathname;
+  if (req.method === 'OPTIONS') {
+    res.writeHead(204);
+    res.end();
+    return;
+  }
+  try {
+    if (path === '/_state' && req.method === 'GET') {
+      sendJSON(res, 200, { requests, errors, sessions: sessions.size });
+    } else if (path === '/mcp') {
+      await handleMCP(req, res);
+    } else {
+      sendJSON(res, 404, { error: 'not found' });
+    }
+  } catch (err) {
+    recordError(`${req.method} ${path}`, err);
+    if (!res.headersSent) rpcError(res, 500, -32603, 'Internal server error');
+  }
+});
+
+httpServer.listen(args.port, '127.0.0.1', () => {
+  console.log(`listening http://127.0.0.1:${httpServer.address().port}/mcp`);
+});
+
+// Exit with the parent: the test holds stdin open.
+process.stdin.resume();
+process.stdin.on('end', () => process.exit(0));
+process.stdin.on('error', () => process.exit(0));
+for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => process.exit(0));
