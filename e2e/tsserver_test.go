@@ -287,6 +287,7 @@ type tsRequest struct {
 	ProtocolVersion string `json:"protocolVersion"`
 	Status          int    `json:"status"`
 	RPC             string `json:"rpc"`
+	Authorization   string `json:"authorization"`
 }
 
 type tsState struct {

@@ -81,10 +81,22 @@ export interface StreamableHTTPClientTransportOptions {
   reconnectionOptions?: ReconnectionOptions;
   /** Awaited before every request, e.g. for a fresh auth token. */
   headers?: () => Record<string, string> | Promise<Record<string, string>>;
+  /**
+   * The SDK's OAuth client provider (`OAuthClientProvider`). Only its `tokens()` is used: asked before every
+   * request, its access token goes out as `Authorization: Bearer …` (after `headers()`). esshim does not run
+   * the OAuth flow: a 401 rejects with code `HTTP_ERROR` and status 401; run the SDK's `auth()` and connect
+   * again. There is no `finishAuth()`.
+   */
+  authProvider?: { tokens(): OAuthTokensLike | undefined | Promise<OAuthTokensLike | undefined> };
   /** What a 404 to a request that carried the session id does. Default 'error'. */
   sessionExpiry?: 'error' | 'reinitialize';
   /** Largest SSE event in bytes. Default 16 MiB. */
   maxEventSize?: number;
+}
+
+/** The part of the SDK's `OAuthTokens` that esshim reads. */
+export interface OAuthTokensLike {
+  access_token: string;
 }
 
 export interface TransportSendOptions {

@@ -197,7 +197,7 @@ function transportClass(core) {
         close: () => enqueue(() => self.deref()?.onclose?.(), true),
         sessionchange: (newId, oldId) => enqueue(() => self.deref()?.onsessionchange?.(newId || undefined, oldId || undefined)),
       };
-      this.#h = call(core.transportNew, this.#url.href, options, callbacks);
+      this.#h = call(core.transportNew, this.#url.href, withAuthProvider(options), callbacks);
       registry.register(this, this.#h);
     }
 
@@ -240,6 +240,28 @@ function transportClass(core) {
       s.inflight = s.inflight.map((id) => JSON.parse(id));
       return s;
     }
+  };
+}
+
+// withAuthProvider makes the SDK's `authProvider` option work as far as it
+// can without the SDK's OAuth code: its tokens() are asked before every
+// request, as the SDK's transport does, and sent as a Bearer token after
+// the application's own headers() hook. The OAuth flow itself (discovery,
+// registration, redirect, code exchange) stays the application's: a 401
+// reaches it as an HTTP_ERROR with status 401, and after the SDK's auth()
+// has stored new tokens the transport can simply be connected again.
+function withAuthProvider(options) {
+  const provider = options?.authProvider;
+  if (!provider || typeof provider.tokens !== 'function') return options;
+  const userHeaders = options.headers;
+  return {
+    ...options,
+    headers: async () => {
+      const headers = typeof userHeaders === 'function' ? { ...(await userHeaders()) } : {};
+      const tokens = await provider.tokens();
+      if (tokens?.access_token) headers.Authorization = `Bearer ${tokens.access_token}`;
+      return headers;
+    },
   };
 }
 

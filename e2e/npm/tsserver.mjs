@@ -5,7 +5,7 @@
 // example), on Node's plain http module. e2e/tsserver_test.go drives it from
 // a browser page through esshim's transport.
 //
-//   node e2e/npm/tsserver.mjs [--port=N] [--event-store] [--retry=MS]
+//   node e2e/npm/tsserver.mjs [--port=N] [--event-store] [--retry=MS] [--bearer=TOKEN]
 //
 // --port (or $PORT) defaults to 0, a free port. Once listening it prints one
 // line on stdout: `listening http://127.0.0.1:PORT/mcp`. It listens on
@@ -17,7 +17,9 @@
 // stream starts with a priming event (an id and empty data, for protocol
 // 2025-11-25), streams can be resumed with Last-Event-ID, and tools get
 // extra.closeSSEStream. --retry=MS sets the transport's retryInterval (the
-// `retry:` field of the priming events).
+// `retry:` field of the priming events). --bearer=TOKEN answers 401, with a
+// WWW-Authenticate challenge, to every MCP request without
+// `Authorization: Bearer TOKEN`, as a server behind OAuth does.
 //
 // Tools: echo {text}; progress {steps, intervalMs}, which sends
 // notifications/progress for the request's progressToken; notify {text},
@@ -40,12 +42,13 @@ import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { InMemoryEventStore } from '@modelcontextprotocol/sdk/examples/shared/inMemoryEventStore.js';
 
 function parseArgs(argv) {
-  const args = { port: Number(process.env.PORT || 0), eventStore: false, retry: undefined };
+  const args = { port: Number(process.env.PORT || 0), eventStore: false, retry: undefined, bearer: '' };
   for (const a of argv) {
     let m;
     if ((m = /^--port=(\d+)$/.exec(a))) args.port = Number(m[1]);
     else if (a === '--event-store') args.eventStore = true;
     else if ((m = /^--retry=(\d+)$/.exec(a))) args.retry = Number(m[1]);
+    else if ((m = /^--bearer=(.+)$/.exec(a))) args.bearer = m[1];
     else throw new Error(`unknown argument ${a}`);
   }
   return args;
@@ -137,7 +140,7 @@ function setCORS(res) {
   res.setHeader('Access-Control-Allow-Methods', 'GET, POST, DELETE, OPTIONS');
   res.setHeader('Access-Control-Allow-Headers',
     'content-type, accept, mcp-session-id, mcp-protocol-version, last-event-id, authorization');
-  res.setHeader('Access-Control-Expose-Headers', 'mcp-session-id, mcp-protocol-version');
+  res.setHeader('Access-Control-Expose-Headers', 'mcp-session-id, mcp-protocol-version, www-authenticate');
   res.setHeader('Access-Control-Max-Age', '600');
 }
 
@@ -164,6 +167,7 @@ function record(req, res) {
     lastEventId: req.headers['last-event-id'] || '',
     protocolVersion: req.headers['mcp-protocol-version'] || '',
     accept: req.headers.accept || '',
+    authorization: req.headers.authorization || '',
     status: 0,
     rpc: '',
   };
@@ -179,6 +183,12 @@ function record(req, res) {
 
 async function handleMCP(req, res) {
   const entry = record(req, res);
+  if (args.bearer && req.headers.authorization !== `Bearer ${args.bearer}`) {
+    // As an MCP server behind OAuth answers (RFC 6750, RFC 9728).
+    res.setHeader('WWW-Authenticate', 'Bearer resource_metadata="http://127.0.0.1/.well-known/oauth-protected-resource"');
+    rpcError(res, 401, -32001, 'Unauthorized');
+    return;
+  }
   const sessionId = req.headers['mcp-session-id'];
   if (req.method === 'POST') {
     let body;
