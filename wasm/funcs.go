@@ -71,7 +71,7 @@ func stack() string {
 }
 
 // panicText describes a recovered panic value without fmt, which would add
-// about 0.6 MB to the wasm. Panics carry errors (runtime errors included) or
+// about 0.3 MB to the wasm. Panics carry errors (runtime errors included) or
 // strings in practice; anything else is named by its kind only.
 func panicText(r any) string {
 	switch r := r.(type) {
