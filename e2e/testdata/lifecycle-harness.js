@@ -7,7 +7,11 @@
 // exactly once. Every record carries Date.now(), comparable with the Go fault
 // server's clock on the same machine.
 
-export class Recorder {
+import { RPCLog, errorRecord, sleep } from './rpc-log.js';
+
+export { sleep, textOf } from './rpc-log.js';
+
+export class Recorder extends RPCLog {
   // With logFetches, every fetch the transport makes goes through a
   // wrapper of the page's fetch that logs it with the lifecycle it was made
   // in, as the page sees lifecycles: start() resolved opens one, a call of
@@ -15,9 +19,7 @@ export class Recorder {
   // no fetch was made while closed, and none carried another lifecycle's
   // session id.
   constructor(shim, url, options = {}, { logFetches = false } = {}) {
-    this.fetches = []; // { at, method, sessionId, lastEventId, ids, lifecycle, open, abortedAt }
-    this.lifecycle = 0; // lifecycles started, as seen by start() and close()
-    this.open = false;
+    // The fetch wrapper runs only once the transport fetches, after super().
     if (logFetches) {
       const inner = options.fetch ?? ((url, init) => fetch(url, init));
       options = {
@@ -32,7 +34,10 @@ export class Recorder {
         },
       };
     }
-    this.t = new shim.StreamableHTTPClientTransport(url, options);
+    super(new shim.StreamableHTTPClientTransport(url, options));
+    this.fetches = []; // { at, method, sessionId, lastEventId, ids, lifecycle, open, abortedAt }
+    this.lifecycle = 0; // lifecycles started, as seen by start() and close()
+    this.open = false;
     const start = this.t.start.bind(this.t), close = this.t.close.bind(this.t);
     this.t.start = async () => {
       await start();
@@ -43,39 +48,13 @@ export class Recorder {
       this.open = false;
       return close();
     };
-    this.nextId = 1;
-    this.messages = []; // { at, message }
     this.errors = []; // { at, code, status, message, isError }
     this.closes = []; // Date.now() of each onclose
     this.sessionChanges = []; // { at, newId, oldId }
-    this.outcomes = new Map(); // JSON text of a response id -> [{ at, message }]
-    this.waiters = new Map(); // JSON text of a request id -> resolve of its first outcome
-    instrument(this.t, 'onmessage', (message) => this.#message(message));
-    instrument(this.t, 'onerror', (err) => this.errors.push({
-      at: Date.now(),
-      code: err?.code,
-      status: err?.status,
-      message: String(err?.message),
-      isError: err instanceof Error,
-    }));
+    instrument(this.t, 'onmessage', (message) => this.record(message));
+    instrument(this.t, 'onerror', (err) => this.errors.push(errorRecord(err)));
     instrument(this.t, 'onclose', () => this.closes.push(Date.now()));
     instrument(this.t, 'onsessionchange', (newId, oldId) => this.sessionChanges.push({ at: Date.now(), newId, oldId }));
-  }
-
-  #message(message) {
-    const at = Date.now();
-    this.messages.push({ at, message });
-    const isResponse = message && 'id' in message && ('result' in message || 'error' in message);
-    if (!isResponse) return;
-    const key = JSON.stringify(message.id);
-    const list = this.outcomes.get(key) ?? [];
-    list.push({ at, message });
-    this.outcomes.set(key, list);
-    const resolve = this.waiters.get(key);
-    if (resolve) {
-      this.waiters.delete(key);
-      resolve({ at, message });
-    }
   }
 
   // settle sends one request and resolves with its outcome: { id, sentAt,
@@ -83,16 +62,13 @@ export class Recorder {
   // sendError } when send() rejected. It never rejects, so that a test can
   // count every outcome of many requests.
   async settle(method, params, id = this.nextId++) {
-    const key = JSON.stringify(id);
-    const outcome = new Promise((resolve) => this.waiters.set(key, resolve));
-    const sentAt = Date.now();
+    let sent;
     try {
-      await this.t.send({ jsonrpc: '2.0', id, method, params });
+      sent = await this.send(method, params, undefined, id);
     } catch (err) {
-      this.waiters.delete(key);
-      return { id, sentAt, at: Date.now(), sendError: { code: err?.code, status: err?.status, message: String(err?.message) } };
+      return { id, sentAt: err.sentAt, at: Date.now(), sendError: { code: err?.code, status: err?.status, message: String(err?.message) } };
     }
-    return { id, sentAt, ...(await outcome) };
+    return { id, sentAt: sent.sentAt, ...(await sent.outcome) };
   }
 
   // request is settle for requests that must get a message: it rejects
@@ -107,35 +83,13 @@ export class Recorder {
     return this.request('tools/call', { name, arguments: args }, id);
   }
 
-  notify(method, params) {
-    const message = { jsonrpc: '2.0', method };
-    if (params !== undefined) message.params = params;
-    return this.t.send(message);
-  }
-
-  // initialize does the handshake the SDK's Client.connect does after
-  // start(): initialize, adopt the version, notifications/initialized.
-  async initialize(protocolVersion = '2025-06-18') {
-    const init = await this.request('initialize', {
-      protocolVersion,
-      capabilities: {},
-      clientInfo: { name: 'esshim-lifecycle-e2e', version: '0.0.0' },
-    });
-    if (init.message.error) throw new Error('initialize failed: ' + JSON.stringify(init.message.error));
-    this.t.setProtocolVersion(init.message.result.protocolVersion);
-    await this.notify('notifications/initialized');
-    return init;
+  initialize(protocolVersion) {
+    return super.initialize(protocolVersion, 'esshim-lifecycle-e2e');
   }
 
   async connect(protocolVersion) {
     await this.t.start();
     return this.initialize(protocolVersion);
-  }
-
-  // outcomeCounts maps the JSON text of every response id to the number
-  // of outcomes it got: "exactly once" wants 1 everywhere.
-  outcomeCounts() {
-    return Object.fromEntries([...this.outcomes].map(([k, v]) => [k, v.length]));
   }
 
   snap() {
@@ -207,8 +161,6 @@ function requestIds(body) {
   }
 }
 
-export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
 // waitUntil polls pred every few milliseconds until it returns a truthy
 // value, which it resolves with; it rejects after timeoutMs.
 export async function waitUntil(pred, timeoutMs = 5000, what = String(pred)) {
@@ -233,11 +185,6 @@ export function deferred() {
   let resolve;
   const promise = new Promise((r) => (resolve = r));
   return { promise, resolve };
-}
-
-// textOf returns the text of a tools/call result message.
-export function textOf(message) {
-  return message?.result?.content?.[0]?.text;
 }
 
 // reasonOf returns data.reason of a made-up error response.
