@@ -189,4 +189,3 @@ func TestEventSourceDifferentialSpecGaps(t *testing.T) {
 		assert.Equal(t, native.Init, esshim.Init)
 	})
 }
-

@@ -195,7 +195,7 @@ export interface Esshim {
   readonly debug: {
     panic(): never;
     panicAsync(): Promise<never>;
-    stats(): { goroutines: number; funcs: number };
+    stats(): { goroutines: number; funcs: number; /** bytes of wasm linear memory, which never shrinks */ wasmMemory: number };
   };
 }
 

@@ -43,7 +43,7 @@ async function instantiate({ wasm } = {}) {
     exited.then(() => { throw codedError('INTERNAL_ERROR', 'esshim: the Go program exited during load'); }),
   ]);
   delete globalThis[readyKey];
-  return makeShim(core);
+  return makeShim(core, instance.exports.mem);
 }
 
 async function compile(source) {
@@ -73,7 +73,7 @@ function call(fn, ...args) {
   return result;
 }
 
-function makeShim(core) {
+function makeShim(core, memory) {
   const shim = {
     version: core.version,
     StreamableHTTPClientTransport: transportClass(core),
@@ -83,7 +83,8 @@ function makeShim(core) {
     debug: {
       panic: () => call(core.debug.panic),
       panicAsync: () => call(core.debug.panicAsync),
-      stats: () => call(core.debug.stats),
+      // wasmMemory: the size of the wasm linear memory, which never shrinks.
+      stats: () => ({ ...call(core.debug.stats), wasmMemory: memory.buffer.byteLength }),
     },
   };
   return Object.freeze(shim);
