@@ -19,6 +19,7 @@ import (
 type Request struct {
 	ID     int    `json:"id"`
 	Method string `json:"method"` // the HTTP method
+	URL    string `json:"url"`    // the request target: path and query
 	// RPC is the JSON-RPC method of a POST's body ("tools/call"), or
 	// "response" for a response the client posted; for a batch, the
 	// methods joined by commas.
@@ -46,6 +47,8 @@ type Request struct {
 	// was still serving it: the client closed the connection (aborted the
 	// fetch). Zero if the server finished first.
 	ClientClosed time.Time `json:"clientClosed"`
+	// ToolStarted is when the slow tool began serving this request.
+	ToolStarted time.Time `json:"toolStarted"`
 	// ToolCancelled is when the slow tool serving this request saw its
 	// context cancelled. Zero if it never was.
 	ToolCancelled time.Time `json:"toolCancelled"`
@@ -73,6 +76,7 @@ type requestLog struct {
 func (l *requestLog) begin(r *http.Request, w *cuttableWriter) *Request {
 	e := &Request{
 		Method:          r.Method,
+		URL:             r.URL.RequestURI(),
 		ProtocolVersion: r.Header.Get("Mcp-Protocol-Version"),
 		McpMethod:       r.Header.Get("Mcp-Method"),
 		McpName:         r.Header.Get("Mcp-Name"),

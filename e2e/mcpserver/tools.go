@@ -170,6 +170,7 @@ func (h *Handler) slow(ctx context.Context, req *mcp.CallToolRequest, in slowInp
 	if in.MS > 0 {
 		d = time.Duration(in.MS * float64(time.Millisecond))
 	}
+	h.log.update(req.Extra.Header, func(e *Request, _ *cuttableWriter) { e.ToolStarted = time.Now() })
 	select {
 	case <-time.After(d):
 		return textResult("slept %v", d), nil, nil

@@ -28,8 +28,9 @@
 //
 // GET /_state returns { requests, errors }: every HTTP request the server
 // saw (OPTIONS excluded), with the headers a client derives from the body,
-// its status, and when the client closed it or its tool saw the
-// cancellation (ISO times, or null).
+// its status, and when the client closed it and when its tool started and
+// saw the cancellation (ISO times, or null): the shape of e2e/mcpserver's
+// Request, so a test reads both servers' logs alike.
 import http from 'node:http';
 import * as z from 'zod/v4';
 import { McpServer, createMcpHandler } from '@modelcontextprotocol/server';
@@ -84,6 +85,8 @@ function newServer() {
     description: 'Sleeps ms milliseconds, or until cancelled.',
     inputSchema: { ms: z.number().optional() },
   }, async ({ ms }, ctx) => {
+    const started = entryOf(ctx);
+    if (started) started.toolStarted = now();
     try {
       await sleep(ms ?? 30000, ctx.mcpReq.signal);
     } catch (err) {
@@ -158,6 +161,7 @@ async function serveMCP(req, res) {
   const entry = {
     id: ++nextID,
     method: req.method,
+    url: req.url,
     rpc: '',
     tool: '',
     bodyVersion: '',
@@ -171,6 +175,7 @@ async function serveMCP(req, res) {
     start: now(),
     ended: null,
     clientClosed: null,
+    toolStarted: null,
     toolCancelled: null,
     cut: false,
   };
