@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -156,12 +157,29 @@ func checkRun(t *testing.T, who string, server *eraServer, got genRun, log []mcp
 		assert.True(t, cut.Cut, "%s: the server cut the stream", who)
 	}
 
-	// What went on the wire.
 	for _, r := range log {
 		assert.Empty(t, r.SessionID, "%s: %s %s carried Mcp-Session-Id", who, r.Method, r.RPC)
-		if !modern {
-			continue
-		}
+	}
+	if modern {
+		checkModernWire(t, who, log)
+		assert.True(t, hasParam(log, "Mcp-Param-Region", encodedZurich), "%s: a region call carried Mcp-Param-Region: %s", who, encodedZurich)
+	}
+	if got.Kind == "esshim" && got.Closed != nil {
+		assert.Empty(t, got.Closed.Streams, "%s: streams after close", who)
+		assert.Empty(t, got.Closed.Inflight, "%s: requests in flight after close", who)
+		assert.Zero(t, got.Closed.Timers, "%s: timers after close", who)
+	}
+}
+
+// checkModernWire checks what a 2026-07-28 client put on the wire: POSTs
+// only (no GET, no DELETE, even after close()), none with a session id,
+// each with MCP-Protocol-Version and its Mcp-Method, a tools/call with its
+// Mcp-Name.
+func checkModernWire(t *testing.T, who string, log []mcpserver.Request) {
+	t.Helper()
+	require.NotEmpty(t, log, "%s: requests", who)
+	for _, r := range log {
+		assert.Empty(t, r.SessionID, "%s: %s %s carried Mcp-Session-Id", who, r.Method, r.RPC)
 		assert.Equal(t, http.MethodPost, r.Method, "%s: a 2026 client only POSTs, even after close()", who)
 		assert.Equal(t, "2026-07-28", r.ProtocolVersion, "%s: %s carried MCP-Protocol-Version", who, r.RPC)
 		if r.RPC != "response" {
@@ -170,14 +188,6 @@ func checkRun(t *testing.T, who string, server *eraServer, got genRun, log []mcp
 		if r.RPC == "tools/call" {
 			assert.Equal(t, r.Tool, r.McpName, "%s: Mcp-Name of tools/call %s", who, r.Tool)
 		}
-	}
-	if modern {
-		assert.True(t, hasParam(log, "Mcp-Param-Region", encodedZurich), "%s: a region call carried Mcp-Param-Region: %s", who, encodedZurich)
-	}
-	if got.Kind == "esshim" && got.Closed != nil {
-		assert.Empty(t, got.Closed.Streams, "%s: streams after close", who)
-		assert.Empty(t, got.Closed.Inflight, "%s: requests in flight after close", who)
-		assert.Zero(t, got.Closed.Timers, "%s: timers after close", who)
 	}
 }
 
@@ -206,4 +216,100 @@ func hasParam(log []mcpserver.Request, name, value string) bool {
 		}
 	}
 	return false
+}
+
+// TestGenerationsWorker runs the SDK v2 Client in a dedicated module
+// worker, where there is no window and no document, so the 2.4.0 Client
+// derives a tools/call's Mcp-Param-* headers from the tool's input schema
+// itself (in a page they come from the caller, see TestGenerations). Every
+// call of the x-mcp-header tool, with no headers from the caller, must
+// carry Mcp-Param-Region, its non-ASCII value encoded. (The Client reads
+// the schema from its tools/list cache, so the run lists the tools first;
+// without, its first call goes bare, is rejected with -32020, and is
+// retried with the header after a fresh tools/list.)
+func TestGenerationsWorker(t *testing.T) {
+	t.Parallel()
+	for _, server := range []*eraServer{startGoEraServer(t, true), startTS2Server(t)} {
+		t.Run(server.name, func(t *testing.T) {
+			t.Parallel()
+			p := newPage(t, newSite(t).URL+"/generations.html")
+			for _, kind := range generationKinds {
+				who := map[string]string{"sdk": "the SDK's own v2 transport (control)", "esshim": "esshim's transport"}[kind] + " in a worker"
+				run := strings.NewReplacer(" ", "-", ".", "").Replace(server.name) + "-worker-" + kind
+				got := eval[genRun](p, `runInWorker(`+jsonString(map[string]any{
+					"kind": kind, "mode": "auto", "url": server.mcpURL, "stateURL": server.stateURL,
+					"run": run, "steps": []string{"tools", "region"}, "cutTimeoutMs": cutTimeoutMs,
+				})+`)`)
+				time.Sleep(200 * time.Millisecond)
+				log := server.requests(t, run)
+				reportRun(t, who, got, log)
+				require.Empty(t, got.Failed, "%s", who)
+				assert.False(t, got.HasWindow, "%s: no window, no document", who)
+				assert.Equal(t, "2026-07-28", got.ProtocolVersion, "%s", who)
+				assert.Equal(t, "region=Zürich text=bare", got.Region.Text, "%s: the Client sent Mcp-Param-Region itself: %s", who, got.Region)
+				assert.Equal(t, "region=Zürich text=grüezi", got.RegionCallerHeaders.Text, "%s: %s", who, got.RegionCallerHeaders)
+				checkModernWire(t, who, log)
+				calls := 0
+				for _, r := range log {
+					if r.Tool == "region" {
+						calls++
+						assert.Equal(t, encodedZurich, r.Params["Mcp-Param-Region"], "%s: Mcp-Param-Region of a region call", who)
+					}
+				}
+				assert.Equal(t, 2, calls, "%s: region calls", who)
+			}
+		})
+	}
+}
+
+// TestGenerationsSDK1 is the regression: a 2026 server still accepts 2025
+// clients, so the SDK v1 Client (@modelcontextprotocol/sdk 1.32.2) over
+// esshim works against the stateless servers, as over its own transport.
+func TestGenerationsSDK1(t *testing.T) {
+	t.Parallel()
+	type result struct {
+		Failed          string   `json:"failed"`
+		ProtocolVersion string   `json:"protocolVersion"`
+		SessionID       string   `json:"sessionId"`
+		Tools           []string `json:"tools"`
+		Echo            string   `json:"echo"`
+		Region          string   `json:"region"`
+		Errors          []string `json:"errors"`
+	}
+	for _, server := range []*eraServer{startGoEraServer(t, true), startTS2Server(t)} {
+		t.Run(server.name, func(t *testing.T) {
+			t.Parallel()
+			p := newPage(t, newSite(t).URL+"/generations.html")
+			for _, transport := range []string{"sdk.StreamableHTTPClientTransport", "shim.StreamableHTTPClientTransport"} {
+				if transport == "shim.StreamableHTTPClientTransport" && !slices.Contains(generationKinds, "esshim") {
+					continue
+				}
+				got := eval[result](p, `(async () => {
+					const out = { errors: [] };
+					const client = new sdk.Client({ name: 'esshim-sdk1', version: '0.0.0' });
+					client.onerror = (err) => out.errors.push(String(err.message));
+					const transport = new `+transport+`(new URL(`+jsString(server.mcpURL)+`));
+					try {
+						await client.connect(transport);
+						out.protocolVersion = transport.protocolVersion;
+						out.sessionId = transport.sessionId ?? '';
+						out.tools = (await client.listTools()).tools.map((t) => t.name);
+						out.echo = (await client.callTool({ name: 'echo', arguments: { text: 'hello' } })).content[0].text;
+						out.region = (await client.callTool({ name: 'region', arguments: { region: 'Zürich' } })).content[0].text;
+						await client.close();
+					} catch (err) {
+						out.failed = String(err && err.message || err);
+					}
+					return out;
+				})()`)
+				t.Logf("SDK v1 Client over %s: %+v", transport, got)
+				require.Empty(t, got.Failed, "%s", transport)
+				assert.Equal(t, "2025-11-25", got.ProtocolVersion, "%s", transport)
+				assert.Empty(t, got.SessionID, "%s: a stateless server has no sessions", transport)
+				assert.Subset(t, got.Tools, []string{"echo", "slow", "region", "cut"}, "%s", transport)
+				assert.Equal(t, "hello", got.Echo, "%s", transport)
+				assert.Equal(t, "region=Zürich text=", got.Region, "%s", transport)
+			}
+		})
+	}
 }
