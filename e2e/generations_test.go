@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"net/http"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,9 +12,13 @@ import (
 )
 
 // generationKinds are the transports the generation tests run: the SDK's
-// own v2 transport (the control) and esshim's. esshim joins once its v2
-// Transport contract lands.
-var generationKinds = []string{"sdk"}
+// own v2 transport (the control) and esshim's.
+var generationKinds = []string{"sdk", "esshim"}
+
+// controlOnly marks the combinations where esshim does not pass yet (the
+// 2026 era: an aborted call deadlocks the transport); they run the control
+// alone until it does.
+var controlOnly = []string{"sdk"}
 
 // cutTimeoutMs is the request timeout of the cut call. A transport that
 // does not settle a lost request waits for it; esshim must settle the call
@@ -41,19 +44,20 @@ func TestGenerations(t *testing.T) {
 		server *eraServer
 		mode   string
 		steps  []string
+		kinds  []string
 	}{
-		{goStateless, "legacy", full},
-		{goStateless, "auto", full},
-		{goStateless, "pin", full},
-		{ts2, "legacy", full},
-		{ts2, "auto", full},
-		{ts2, "pin", full},
-		{goStateful, "auto", []string{"tools"}},
+		{goStateless, "legacy", full, generationKinds},
+		{goStateless, "auto", full, controlOnly},
+		{goStateless, "pin", full, controlOnly},
+		{ts2, "legacy", full, generationKinds},
+		{ts2, "auto", full, controlOnly},
+		{ts2, "pin", full, controlOnly},
+		{goStateful, "auto", []string{"tools"}, generationKinds},
 	} {
 		t.Run(c.server.name+"/"+c.mode, func(t *testing.T) {
 			t.Parallel()
 			p := newPage(t, newSite(t).URL+"/generations.html")
-			for _, kind := range generationKinds {
+			for _, kind := range c.kinds {
 				who := map[string]string{"sdk": "the SDK's own v2 transport (control)", "esshim": "esshim's transport"}[kind]
 				run := strings.NewReplacer(" ", "-", ".", "").Replace(c.server.name) + "-" + c.mode + "-" + kind
 				got := eval[genRun](p, `runGeneration(`+jsonString(map[string]any{
@@ -281,9 +285,6 @@ func TestGenerationsSDK1(t *testing.T) {
 			t.Parallel()
 			p := newPage(t, newSite(t).URL+"/generations.html")
 			for _, transport := range []string{"sdk.StreamableHTTPClientTransport", "shim.StreamableHTTPClientTransport"} {
-				if transport == "shim.StreamableHTTPClientTransport" && !slices.Contains(generationKinds, "esshim") {
-					continue
-				}
 				got := eval[result](p, `(async () => {
 					const out = { errors: [] };
 					const client = new sdk.Client({ name: 'esshim-sdk1', version: '0.0.0' });
