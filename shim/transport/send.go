@@ -183,6 +183,7 @@ func (lc *lifecycle) abortRequest(s *stream) {
 		return
 	}
 	s.aborted = true
+	s.stopSignal = nil // this is its callback: stopping it from here would deadlock
 	for id := range s.pending {
 		delete(lc.inflight, id)
 	}
@@ -399,7 +400,11 @@ func (lc *lifecycle) postFailed(s *stream, p *postSpec, err *shim.Error, callerC
 		return lc.abandonedLocked(s, p)
 	}
 	// Send returns the error: the request's stream never began.
-	s.rejected = !p.replay
+	if p.signal != nil && p.signal.Err() != nil {
+		s.aborted = true
+	} else {
+		s.rejected = !p.replay
+	}
 	lc.removeStreamLocked(s)
 	if callerCancelled {
 		lc.withdrawLocked(p.ids, s)
