@@ -3,6 +3,7 @@
 package transport
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -333,21 +334,35 @@ func TestErrorBodyAnswers(t *testing.T) {
 	errBody := func(id string) string {
 		return `{"jsonrpc":"2.0","id":` + id + `,"error":{"code":-32020,"message":"header mismatch"}}`
 	}
+	probe := `{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{` + modernMeta + `}}`
 	for _, tc := range []struct {
 		name     string
 		msg      string
+		status   int
 		body     string
 		answered bool
+		// the delivered error's code and data.reason, when answered
+		code   int
+		reason string
 	}{
-		{name: "2026 request, its error", msg: modernCall(1, "echo", `{}`), body: errBody("1"), answered: true},
+		{name: "2026 request, its error", msg: modernCall(1, "echo", `{}`), body: errBody("1"), answered: true, code: -32020},
 		{name: "2026 request, another id", msg: modernCall(1, "echo", `{}`), body: errBody("9")},
 		{name: "2026 request, not JSON-RPC", msg: modernCall(1, "echo", `{}`), body: "Bad Request"},
+		{name: "2026 request, 404", msg: modernCall(1, "echo", `{}`), status: 404, body: "Not Found"},
 		{name: "2025 request, its error", msg: rpcRequest(1, "tools/call"), body: errBody("1")},
+		// The probe, as a 2025 server rejects it: the SDK v2 Client falls back on these.
+		{name: "probe, a 2025 server's not-initialized error (id null)", msg: probe,
+			body:     `{"jsonrpc":"2.0","error":{"code":-32000,"message":"Bad Request: Server not initialized"},"id":null}`,
+			answered: true, code: -32000},
+		{name: "probe, 404 text", msg: probe, status: 404, body: "404 page not found", answered: true, code: -32000, reason: "http-error"},
+		{name: "probe, 405 empty", msg: probe, status: 405, answered: true, code: -32000, reason: "http-error"},
+		{name: "probe, 401", msg: probe, status: 401, body: "Unauthorized"},
+		{name: "probe, 500", msg: probe, status: 500, body: "Internal Server Error"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ts := newServer(t, func(w http.ResponseWriter, r *http.Request, q seen) {
 				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(http.StatusBadRequest)
+				w.WriteHeader(cmp.Or(tc.status, http.StatusBadRequest))
 				_, _ = w.Write([]byte(tc.body))
 			})
 			rec := &recorder{}
@@ -358,14 +373,16 @@ func TestErrorBodyAnswers(t *testing.T) {
 			if tc.answered {
 				require.NoError(t, err)
 				eventually(t, func() bool { return len(rec.forID(t, "1")) == 1 }, "the error is delivered")
-				assert.Equal(t, -32020, rec.forID(t, "1")[0].Error.Code)
+				got := rec.forID(t, "1")[0]
+				assert.Equal(t, tc.code, got.Error.Code)
+				assert.Equal(t, tc.reason, got.reason())
 				assert.Empty(t, rec.errors())
 				assert.Equal(t, []StreamEnd{EndStream}, end.get())
 			} else {
 				require.Error(t, err)
 				assert.Equal(t, shim.CodeHTTP, shim.CodeOf(err))
-				assert.Equal(t, 400, err.(*shim.Error).Status)
-				assert.Contains(t, err.Error(), strings.TrimSpace(tc.body)[:10])
+				assert.Equal(t, cmp.Or(tc.status, 400), err.(*shim.Error).Status)
+				assert.Contains(t, err.Error(), tc.body)
 				assert.Equal(t, []StreamEnd{EndRejected}, end.get())
 			}
 			assert.Empty(t, tr.Snapshot().Inflight)
