@@ -133,6 +133,7 @@ function transportClass(core) {
   return class StreamableHTTPClientTransport {
     #h;
     #url;
+    #enqueue;
     // Counts close() calls, to drop callbacks queued before one. A separate
     // object, so that the callbacks Go holds do not keep `this` alive.
     #lifecycle = { generation: 0 };
@@ -173,6 +174,7 @@ function transportClass(core) {
           draining = false;
         })();
       };
+      this.#enqueue = enqueue;
       const deliver = (json) => {
         const t = self.deref();
         if (!t) return;
@@ -207,8 +209,32 @@ function transportClass(core) {
       call(core.transportStart, this.#h);
     }
 
-    /** Sends a JSON-RPC message or batch. Resolves once the server accepted it. */
+    /**
+     * One POST (and response stream) per request, which options.requestSignal aborts: the SDK v2's Client
+     * cancels a 2026-07-28 request that way instead of sending notifications/cancelled.
+     */
+    get hasPerRequestStream() {
+      return true;
+    }
+
+    /**
+     * Sends a JSON-RPC message or batch. Resolves once the server accepted it. options: resumptionToken,
+     * onresumptiontoken, requestSignal, onRequestStreamEnd, headers (the SDK's TransportSendOptions).
+     */
     async send(message, options = {}) {
+      const end = options?.onRequestStreamEnd;
+      if (typeof end === 'function') {
+        // Through the callback queue, after the messages of its stream.
+        options = { ...options, onRequestStreamEnd: () => this.#enqueue(end) };
+      }
+      const signal = options?.requestSignal;
+      if (signal && !signal.aborted) {
+        // Go hears of the abort in a task of its own, not inside the abort event: the SDK's Client aborts the
+        // signal and then rejects the call, and that rejection must not wait for Go to run.
+        const relay = new AbortController();
+        signal.addEventListener('abort', () => setTimeout(() => relay.abort()), { once: true });
+        options = { ...options, requestSignal: relay.signal };
+      }
       return call(core.transportSend, this.#h, JSON.stringify(message), options);
     }
 
@@ -245,22 +271,27 @@ function transportClass(core) {
 }
 
 // withAuthProvider makes the SDK's `authProvider` option work as far as it
-// can without the SDK's OAuth code: its tokens() are asked before every
-// request, as the SDK's transport does, and sent as a Bearer token after
-// the application's own headers() hook. The OAuth flow itself (discovery,
+// can without the SDK's OAuth code. It takes both shapes of SDK v2: an
+// AuthProvider, whose token() is asked before every request, or an
+// OAuthClientProvider (the only shape of SDK v1), whose tokens() are; the
+// token goes out as a Bearer token after the application's own headers()
+// hook, as the SDK's transport sends it. The OAuth flow itself (discovery,
 // registration, redirect, code exchange) stays the application's: a 401
 // reaches it as an HTTP_ERROR with status 401, and after the SDK's auth()
 // has stored new tokens the transport can simply be connected again.
 function withAuthProvider(options) {
   const provider = options?.authProvider;
-  if (!provider || typeof provider.tokens !== 'function') return options;
+  const token = typeof provider?.token === 'function' ? () => provider.token()
+    : typeof provider?.tokens === 'function' ? async () => (await provider.tokens())?.access_token
+      : undefined;
+  if (!token) return options;
   const userHeaders = options.headers;
   return {
     ...options,
     headers: async () => {
       const headers = typeof userHeaders === 'function' ? { ...(await userHeaders()) } : {};
-      const tokens = await provider.tokens();
-      if (tokens?.access_token) headers.Authorization = `Bearer ${tokens.access_token}`;
+      const value = await token();
+      if (value) headers.Authorization = `Bearer ${value}`;
       return headers;
     },
   };
