@@ -229,10 +229,11 @@ function transportClass(core) {
       }
       const signal = options?.requestSignal;
       if (signal && !signal.aborted) {
-        // Go hears of the abort in a task of its own, not inside the abort event: the SDK's Client aborts the
-        // signal and then rejects the call, and that rejection must not wait for Go to run.
+        // Go hears of the abort in a microtask, not inside the abort event: the SDK's Client aborts the signal
+        // and then rejects the call, and that rejection is queued before Go runs. Not a task (setTimeout): on a
+        // busy page a task can wait a second behind others, and the server would see the disconnect that late.
         const relay = new AbortController();
-        signal.addEventListener('abort', () => setTimeout(() => relay.abort()), { once: true });
+        signal.addEventListener('abort', () => queueMicrotask(() => relay.abort()), { once: true });
         options = { ...options, requestSignal: relay.signal };
       }
       return call(core.transportSend, this.#h, JSON.stringify(message), options);
