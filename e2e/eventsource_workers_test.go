@@ -100,21 +100,19 @@ func TestEventSourceWorkers(t *testing.T) {
 	})
 }
 
-// extensionDir copies testdata/extension to a temporary directory and adds
-// esshim to it: an extension can only import files of its own package.
+// extensionDir copies the extension that `make apps` bundled from the npm
+// package (e2e/bundlers/extension, built into dist/test/apps/extension) to
+// a temporary directory, so that each browser loads its own copy.
 func extensionDir(t *testing.T) string {
 	t.Helper()
+	src := filepath.Join(appsDir, "extension")
+	entries, err := os.ReadDir(src)
+	require.NoError(t, err, "the bundled extension is missing: run `make apps` (`make e2e` does)")
 	dir := t.TempDir()
-	for dst, src := range map[string]string{
-		"manifest.json":             "testdata/extension/manifest.json",
-		"sw.js":                     "testdata/extension/sw.js",
-		"eventsource-worker-run.js": "testdata/eventsource-worker-run.js",
-		"esshim.js":                 "../dist/esshim.js",
-		"esshim.wasm":               "../dist/esshim.wasm",
-	} {
-		b, err := os.ReadFile(src)
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
 		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(filepath.Join(dir, dst), b, 0o644))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644))
 	}
 	return dir
 }
