@@ -15,6 +15,7 @@ export interface EsshimError extends Error {
     | 'ABORTED'
     | 'INVALID_ARGUMENT'
     | 'INVALID_MESSAGE'
+    | 'CORS_BLOCKED'
     | 'INTERNAL_ERROR';
   /** The HTTP status, where a response was involved. */
   status?: number;

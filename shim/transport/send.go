@@ -188,7 +188,15 @@ func (lc *lifecycle) post(ctx shim.Context, p *postSpec) error {
 		if callerCancelled {
 			err = shim.Wrap(shim.CodeAborted, ctx.Err())
 		}
-		return lc.postFailed(s, p, asError(err, shim.CodeNetwork), callerCancelled)
+		e := asError(err, shim.CodeNetwork)
+		if e.Code == shim.CodeNetwork {
+			pctx, cancel := lc.withLifecycle(ctx)
+			if d := lc.diagnosePreflight(pctx, h); d != nil {
+				e = d
+			}
+			cancel()
+		}
+		return lc.postFailed(s, p, e, callerCancelled)
 	}
 	if callerCancelled {
 		discard(resp)
@@ -210,6 +218,9 @@ func (lc *lifecycle) postResponse(s *stream, p *postSpec, sess *session, sent st
 	}
 	if status < 200 || status > 299 {
 		text := snippet(resp)
+		if e := corsStatusError(resp, sess, sent, text); e != nil {
+			return lc.postFailed(s, p, e, false)
+		}
 		msg := "Error POSTing to endpoint"
 		if text != "" {
 			msg += ": " + text
@@ -219,6 +230,9 @@ func (lc *lifecycle) postResponse(s *stream, p *postSpec, sess *session, sent st
 
 	t.mu.Lock()
 	lc.adoptSessionLocked(sess, sent, resp)
+	if lc.sess == sess && (p.initMsg != "" || p.hs != nil) {
+		lc.noteHiddenSessionLocked(sess, resp)
+	}
 	if !p.quiet && lc.sess == sess {
 		// An application request succeeded in this session (the
 		// transport's own handshake messages do not count).
