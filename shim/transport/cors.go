@@ -27,20 +27,21 @@ func (lc *lifecycle) noteHiddenSessionLocked(sess *session, resp *shim.Response)
 
 // corsStatusError explains a refused response that only a CORS
 // misconfiguration accounts for, or returns nil:
-//   - a 400 or 404 to a request sent without a session id, when the
-//     session's earlier cross-origin responses showed none: the server
-//     refuses the request for a missing session id that it did send, but
-//     did not list in Access-Control-Expose-Headers;
+//   - a 400 or 404 to a request (POST, or the standalone GET) sent without
+//     a session id, when the cross-origin response to initialize showed
+//     none (hidden: session.mayBeHidden): the server refuses the request
+//     for a missing session id that it did send, but did not list in
+//     Access-Control-Expose-Headers;
 //   - a cross-origin 401 without a readable WWW-Authenticate, which every
 //     401 carries (RFC 9110, 11.6.1): the client cannot learn how to
 //     authorize unless the server exposes it.
-func corsStatusError(resp *shim.Response, sess *session, sent, detail string) *shim.Error {
+func corsStatusError(resp *shim.Response, hidden bool, sent, detail string) *shim.Error {
 	if !resp.CrossOrigin {
 		return nil
 	}
 	var msg string
 	switch {
-	case (resp.Status == 400 || resp.Status == 404) && sent == "" && sess.mayBeHidden:
+	case (resp.Status == 400 || resp.Status == 404) && sent == "" && hidden:
 		msg = "the server refused a request sent without a session id, and its responses to this page are cross-origin " +
 			"with no readable Mcp-Session-Id: the server must send Access-Control-Expose-Headers: Mcp-Session-Id"
 	case resp.Status == 401 && resp.Header.Get(hdrWWWAuthenticate) == "":

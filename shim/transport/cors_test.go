@@ -56,12 +56,16 @@ func contains(list []string, s string) bool {
 }
 
 // strictSession answers like a stateful server: initialize gets session
-// s1, a request without a session id 400; with allowAnonymous false and
-// wantAuth, every POST gets 401 with WWW-Authenticate.
-func strictSession(wantAuth bool) func(w http.ResponseWriter, r *http.Request, q seen) {
+// s1, a GET without a session id 400, and a POST without one 400 too, or,
+// with sessionless (as the go-sdk does), a new session; with wantAuth,
+// every request gets 401 with WWW-Authenticate.
+func strictSession(wantAuth, sessionless bool) func(w http.ResponseWriter, r *http.Request, q seen) {
 	ok := mcp("s1")
 	return func(w http.ResponseWriter, r *http.Request, q seen) {
 		switch {
+		case sessionless && q.Method == http.MethodPost && q.Session == "":
+			w.Header().Set("Mcp-Session-Id", "s2")
+			ok(w, r, q)
 		case wantAuth:
 			w.Header().Set("WWW-Authenticate", `Bearer resource_metadata="http://127.0.0.1/.well-known/oauth-protected-resource"`)
 			http.Error(w, "Unauthorized", http.StatusUnauthorized)
@@ -96,11 +100,13 @@ func without(list []string, drop string) []string {
 func TestCORSDiagnostics(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		name     string
-		policy   corsPolicy
-		auth     bool
-		sameOrig bool
-		dead     bool
+		name        string
+		policy      corsPolicy
+		auth        bool
+		sessionless bool // the server makes a new session for a POST without one
+		viaGET      bool // the error comes from the standalone GET, to onerror only
+		sameOrig    bool
+		dead        bool
 		// the error of the first failing Send, "" if the handshake works
 		code   shim.Code
 		status int
@@ -108,6 +114,8 @@ func TestCORSDiagnostics(t *testing.T) {
 	}{
 		{name: "session id not exposed", policy: corsPolicy{allProtocolHeaders, without(exposed, "mcp-session-id")},
 			code: shim.CodeCORSBlocked, status: 400, says: "Access-Control-Expose-Headers: Mcp-Session-Id"},
+		{name: "session id not exposed, sessionless POST accepted", policy: corsPolicy{allProtocolHeaders, without(exposed, "mcp-session-id")},
+			sessionless: true, viaGET: true, code: shim.CodeCORSBlocked, status: 400, says: "Access-Control-Expose-Headers: Mcp-Session-Id"},
 		{name: "preflight refuses mcp-protocol-version", policy: corsPolicy{without(allProtocolHeaders, "mcp-protocol-version"), exposed},
 			code: shim.CodeCORSBlocked, says: "Access-Control-Allow-Headers listing mcp-protocol-version "},
 		{name: "preflight refuses mcp-session-id", policy: corsPolicy{without(allProtocolHeaders, "mcp-session-id"), exposed},
@@ -125,7 +133,7 @@ func TestCORSDiagnostics(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			ts := newServer(t, strictSession(tc.auth))
+			ts := newServer(t, strictSession(tc.auth, tc.sessionless))
 			rec := &recorder{}
 			opts := Options{URL: ts.URL, Fetcher: browserFetcher(ts, tc.policy), Handler: rec.handler(), Reconnect: fast}
 			if tc.sameOrig {
@@ -155,6 +163,15 @@ func TestCORSDiagnostics(t *testing.T) {
 			}
 			if err == nil {
 				err = tr.Send(t.Context(), rpcRequest(1, "tools/list"), SendOptions{})
+			}
+			if tc.viaGET {
+				require.NoError(t, err)
+				eventually(t, func() bool { return rec.countCode(tc.code) > 0 }, "the standalone GET reports %s", tc.code)
+				e := rec.errors()[0]
+				assert.Equal(t, tc.code, e.Code, e.Message)
+				assert.Equal(t, tc.status, e.Status)
+				assert.Contains(t, e.Message, tc.says)
+				return
 			}
 			if tc.code == "" {
 				require.NoError(t, err)

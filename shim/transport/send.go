@@ -218,7 +218,10 @@ func (lc *lifecycle) postResponse(s *stream, p *postSpec, sess *session, sent st
 	}
 	if status < 200 || status > 299 {
 		text := snippet(resp)
-		if e := corsStatusError(resp, sess, sent, text); e != nil {
+		t.mu.Lock()
+		hidden := sess.mayBeHidden
+		t.mu.Unlock()
+		if e := corsStatusError(resp, hidden, sent, text); e != nil {
 			return lc.postFailed(s, p, e, false)
 		}
 		msg := "Error POSTing to endpoint"
