@@ -53,7 +53,7 @@ const steps = {
       performance: { hints: false },
     }, (err, s) => (err ? reject(err) : resolve(s))));
     if (stats.hasErrors()) throw new Error(stats.toString('errors-only'));
-    fs.writeFileSync(path.join(dir, 'index.html'), fs.readFileSync(at('app/index.html'), 'utf8').replace('./main.js', './main.js'));
+    copy(at('app/index.html'), path.join(dir, 'index.html'));
   },
 
   async esbuild() {
