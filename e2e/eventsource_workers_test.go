@@ -81,16 +81,7 @@ func TestEventSourceWorkers(t *testing.T) {
 		swCtx := attachExtensionWorker(t, ctx)
 		evalCtx, cancel := context.WithTimeout(swCtx, 30*time.Second)
 		defer cancel()
-		// The worker target shows up before its module has run, even
-		// before its global scope is complete: poll from here.
-		for {
-			ready, err := chromedp.Run(evalCtx, chromedp.Evaluate[bool](`typeof runEventSourceTest === 'function'`))
-			require.NoError(t, err, "waiting for the service worker's module")
-			if ready {
-				break
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		waitWorkerFunction(t, evalCtx, "runEventSourceTest")
 		got, err := chromedp.Run(evalCtx, chromedp.Evaluate[workerResult](
 			`runEventSourceTest(`+esJSON(t, s.URL+"/worker/stream")+`)`, chromedp.EvalAwaitPromise))
 		require.NoError(t, err)
@@ -137,6 +128,21 @@ func extensionBrowser(t *testing.T, dir string) context.Context {
 	t.Cleanup(cancel)
 	require.NoError(t, chromedp.Do(ctx), "starting the extension browser")
 	return ctx
+}
+
+// waitWorkerFunction waits until the global function name exists in the
+// worker of ctx. The worker target shows up before its module has run,
+// even before its global scope is complete: poll from here.
+func waitWorkerFunction(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	for {
+		ready, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`typeof `+name+` === 'function'`))
+		require.NoError(t, err, "waiting for the service worker's module")
+		if ready {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // attachExtensionWorker waits for the extension's service worker target

@@ -160,15 +160,7 @@ func TestPackageExtension(t *testing.T) {
 	swCtx := attachExtensionWorker(t, ctx)
 	evalCtx, cancel := context.WithTimeout(swCtx, 60*time.Second)
 	defer cancel()
-	// The worker target shows up before its module has run: poll.
-	for {
-		ready, err := chromedp.Run(evalCtx, chromedp.Evaluate[bool](`typeof runApp === 'function'`))
-		require.NoError(t, err, "waiting for the service worker's module")
-		if ready {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitWorkerFunction(t, evalCtx, "runApp")
 	got, err := chromedp.Run(evalCtx, chromedp.Evaluate[appResult](`runApp(`+jsString(endpoint)+`)`, chromedp.EvalAwaitPromise))
 	require.NoError(t, err)
 	checkApp(t, got, nil)
