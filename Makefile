@@ -7,6 +7,9 @@ GOROOT   := $(shell $(GO) env GOROOT)
 # The version has one source, the npm package's manifest (js/package.json):
 # the tarball carries it, and the wasm reports it as shim.version.
 VERSION  := $(shell sed -n 's/^  "version": "\([^"]*\)",$$/\1/p' js/package.json)
+ifeq ($(VERSION),)
+$(error no "version" line found in js/package.json)
+endif
 CHROMIUM ?= /usr/bin/chromium
 FUZZTIME ?= 10s
 # -s -w drops the symbol and DWARF sections: about 90 KB of wasm that every

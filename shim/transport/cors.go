@@ -74,13 +74,26 @@ const probeValue = "esshim-cors-probe"
 // and answers this page), then with each header of the failed request
 // that needs a preflight, alone. Those whose probe fails are the ones the
 // server's Access-Control-Allow-Headers lacks.
+//
+// It probes only a server that has answered cross-origin before, and only
+// for headers no request has carried to a response yet: a request that
+// fails for another reason (a connection reset, a dead server) after the
+// handshake sends no probe at all, and a same-origin or native transport
+// never does.
 func (lc *lifecycle) diagnosePreflight(ctx shim.Context, failed shim.Header) *shim.Error {
 	var names []string
+	t := lc.t
+	t.mu.Lock()
+	if t.preflightPassed == nil {
+		t.mu.Unlock()
+		return nil
+	}
 	for name, value := range failed {
-		if !corsSafelisted(name, value) {
+		if !corsSafelisted(name, value) && !t.preflightPassed[name] {
 			names = append(names, name)
 		}
 	}
+	t.mu.Unlock()
 	if len(names) == 0 {
 		return nil
 	}
@@ -111,6 +124,24 @@ func (lc *lifecycle) diagnosePreflight(ctx shim.Context, failed shim.Header) *sh
 	return shim.NewError(shim.CodeCORSBlocked, "the server's CORS preflight refused the request header "+list+
 		": the server must send Access-Control-Allow-Headers listing "+list+
 		" (a GET with that header alone fails; without it the server answers)")
+}
+
+// notePreflightPassed records the header names of a request that got a
+// cross-origin response: the server's preflight allows them.
+func (t *Transport) notePreflightPassed(h shim.Header, resp *shim.Response) {
+	if !resp.CrossOrigin {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.preflightPassed == nil {
+		t.preflightPassed = map[string]bool{} // non-nil: the server answered cross-origin
+	}
+	for name, value := range h {
+		if !corsSafelisted(name, value) {
+			t.preflightPassed[name] = true
+		}
+	}
 }
 
 // probe sends one GET to the endpoint with only the given headers and

@@ -61,10 +61,13 @@ func contains(list []string, s string) bool {
 // s1, a GET without a session id 400, and a POST without one 400 too, or,
 // with sessionless (as the go-sdk does), a new session; with wantAuth,
 // every request gets 401 with WWW-Authenticate.
-func strictSession(wantAuth, sessionless bool) func(w http.ResponseWriter, r *http.Request, q seen) {
+func strictSession(wantAuth, sessionless, reset bool) func(w http.ResponseWriter, r *http.Request, q seen) {
 	ok := mcp("s1")
 	return func(w http.ResponseWriter, r *http.Request, q seen) {
 		switch {
+		case reset && q.RPC == "tools/list":
+			conn, _, _ := w.(http.Hijacker).Hijack()
+			conn.Close()
 		case sessionless && q.Method == http.MethodPost && q.Session == "":
 			w.Header().Set("Mcp-Session-Id", "s2")
 			ok(w, r, q)
@@ -109,6 +112,7 @@ func TestCORSDiagnostics(t *testing.T) {
 		viaGET      bool // the error comes from the standalone GET, to onerror only
 		sameOrig    bool
 		dead        bool
+		reset       bool // the connection of tools/list is reset
 		// the error of the first failing Send, "" if the handshake works
 		code   shim.Code
 		status int
@@ -132,10 +136,11 @@ func TestCORSDiagnostics(t *testing.T) {
 		{name: "same origin, session id missing", sameOrig: true, policy: corsPolicy{allProtocolHeaders, without(exposed, "mcp-session-id")},
 			code: shim.CodeHTTP, status: 400},
 		{name: "server down", dead: true, policy: corsPolicy{allProtocolHeaders, exposed}, code: shim.CodeNetwork},
+		{name: "connection reset after the handshake", reset: true, policy: corsPolicy{allProtocolHeaders, exposed}, code: shim.CodeNetwork},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			ts := newServer(t, strictSession(tc.auth, tc.sessionless))
+			ts := newServer(t, strictSession(tc.auth, tc.sessionless, tc.reset))
 			rec := &recorder{}
 			opts := Options{URL: ts.URL, Fetcher: browserFetcher(ts, tc.policy), Handler: rec.handler(), Reconnect: fast}
 			if tc.sameOrig {
@@ -190,6 +195,11 @@ func TestCORSDiagnostics(t *testing.T) {
 				assert.NotContains(t, e.Message, "Access-Control")
 			}
 			eventually(t, func() bool { return rec.countCode(tc.code) == 1 }, "onerror gets the same error")
+			if tc.reset {
+				for _, q := range ts.requests(isGET) {
+					assert.Equal(t, "s1", q.Session, "only the standalone GET: no probe for headers that passed before")
+				}
+			}
 			if strings.Contains(tc.name, "preflight") {
 				// The probes are GETs without a session or a real value.
 				for _, q := range ts.requests(isGET) {

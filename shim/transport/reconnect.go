@@ -79,6 +79,7 @@ func (s *stream) connect(first bool) io.ReadCloser {
 		t.mu.Unlock()
 		return nil
 	}
+	t.notePreflightPassed(h, resp)
 	status := resp.Status
 	switch {
 	case status == 404 && sent != "":

@@ -198,6 +198,7 @@ func (lc *lifecycle) post(ctx shim.Context, p *postSpec) error {
 		}
 		return lc.postFailed(s, p, e, callerCancelled)
 	}
+	t.notePreflightPassed(h, resp)
 	if callerCancelled {
 		discard(resp)
 		return lc.postFailed(s, p, shim.Wrap(shim.CodeAborted, ctx.Err()), true)
