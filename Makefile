@@ -4,7 +4,12 @@ SHELL := /bin/bash
 
 GO       ?= go
 GOROOT   := $(shell $(GO) env GOROOT)
-VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# The version has one source, the npm package's manifest (js/package.json):
+# the tarball carries it, and the wasm reports it as shim.version.
+VERSION  := $(shell sed -n 's/^  "version": "\([^"]*\)",$$/\1/p' js/package.json)
+ifeq ($(VERSION),)
+$(error no "version" line found in js/package.json)
+endif
 CHROMIUM ?= /usr/bin/chromium
 FUZZTIME ?= 10s
 # -s -w drops the symbol and DWARF sections: about 90 KB of wasm that every
@@ -14,19 +19,19 @@ WASM_LDFLAGS := -s -w -X main.version=$(VERSION)
 DIST     := dist
 WASM_SRC := $(shell find wasm shim -name '*.go' -not -name '*_test.go') go.mod go.sum
 
-.PHONY: all build size vet unit fuzz e2e test run clean tools chromium npm
+.PHONY: all build pack apps size vet unit fuzz e2e test run clean tools chromium npm
 
 all: build
 
-build: $(DIST)/esshim.wasm $(DIST)/esshim.js $(DIST)/esshim.d.ts
+build: $(DIST)/esshim.wasm $(DIST)/esshim.js $(DIST)/esshim.iife.js $(DIST)/esshim.d.ts
 
-$(DIST)/esshim.wasm: $(WASM_SRC)
+$(DIST)/esshim.wasm: $(WASM_SRC) js/package.json
 	@mkdir -p $(DIST)
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='$(WASM_LDFLAGS)' -o $@ ./wasm
 
 # The module bundles wasm_exec.js from the toolchain that built the wasm,
 # inside a function so that it does not leave a global `Go` behind.
-$(DIST)/esshim.js: js/esshim.js $(GOROOT)/lib/wasm/wasm_exec.js
+$(DIST)/esshim.js: js/esshim.js js/package.json $(GOROOT)/lib/wasm/wasm_exec.js
 	@mkdir -p $(DIST)
 	{ echo "// esshim $(VERSION). Bundles Go's wasm_exec.js ($$($(GO) env GOVERSION)); Copyright 2018 The Go Authors, BSD-style license."; \
 	  echo "const Go = (() => {"; \
@@ -38,9 +43,64 @@ $(DIST)/esshim.js: js/esshim.js $(GOROOT)/lib/wasm/wasm_exec.js
 	  echo "})();"; \
 	  cat js/esshim.js; } > $@
 
+# The classic script is the same module in a function: `export` dropped,
+# and import.meta.url (a syntax error outside modules) replaced by the URL
+# of the <script> element that ran it, read while it runs, or the worker's
+# own URL under importScripts. It defines globalThis.esshim = { load }.
+$(DIST)/esshim.iife.js: $(DIST)/esshim.js
+	{ echo "// esshim $(VERSION), classic script: defines globalThis.esshim = { load }. Bundles Go's wasm_exec.js; Copyright 2018 The Go Authors, BSD-style license."; \
+	  echo "(() => {"; \
+	  echo "const scriptURL = globalThis.document?.currentScript?.src || globalThis.location?.href;"; \
+	  tail -n +2 $< | sed -e "s|new URL('./esshim.wasm', import.meta.url)|new URL('./esshim.wasm', scriptURL)|" -e 's/^export function load(/function load(/'; \
+	  echo "globalThis.esshim = Object.freeze({ load });"; \
+	  echo "})();"; } > $@.tmp
+	@if grep -nE 'import\.meta|^export ' $@.tmp; then echo "$@: module syntax left in the classic script" >&2; rm $@.tmp; exit 1; fi
+	mv $@.tmp $@
+
 $(DIST)/esshim.d.ts: js/esshim.d.ts
 	@mkdir -p $(DIST)
 	cp $< $@
+
+# pack writes the npm package, dist/esshim-$(VERSION).tgz, with npm pack
+# from a staging directory: the manifest js/package.json, the built files,
+# the README, and a LICENSE followed by the licenses of what the package
+# bundles (Go's runtime and wasm_exec.js, safejs).
+PKG := $(DIST)/pkg
+TARBALL := $(DIST)/esshim-$(VERSION).tgz
+pack: $(TARBALL)
+
+$(TARBALL): $(DIST)/esshim.wasm $(DIST)/esshim.js $(DIST)/esshim.iife.js $(DIST)/esshim.d.ts js/package.json README.md LICENSE wasm/safejs/LICENSE
+	rm -rf $(PKG) && mkdir -p $(PKG)
+	cp js/package.json README.md $(DIST)/esshim.js $(DIST)/esshim.iife.js $(DIST)/esshim.wasm $(DIST)/esshim.d.ts $(PKG)/
+	{ cat LICENSE; \
+	  printf '\n\nesshim.js, esshim.iife.js and esshim.wasm include code of the Go project (wasm_exec.js and the Go runtime):\n\n'; cat $(GOROOT)/LICENSE; \
+	  printf '\n\nesshim.wasm includes github.com/hack-pad/safejs:\n\n'; cat wasm/safejs/LICENSE; } > $(PKG)/LICENSE
+	cd $(DIST) && npm pack --silent ./pkg >/dev/null
+	@test -f $@ || { echo "npm pack did not write $@" >&2; exit 1; }
+	@echo "$@: $$(stat -c %s $@) B"
+
+# The fixture apps (e2e/bundlers) install the package the way users do, from
+# a committed lockfile, with the tarball under a name that does not change
+# with the version. Their lockfile records no integrity for it: npm would
+# otherwise install a stale copy of an earlier build from its cache.
+$(DIST)/esshim.tgz: $(TARBALL)
+	cp $< $@
+
+BUNDLERS := e2e/bundlers
+$(BUNDLERS)/node_modules/.package-lock.json: $(BUNDLERS)/package-lock.json $(DIST)/esshim.tgz
+	@if grep -A4 '"node_modules/esshim"' $< | grep -q '"integrity"'; then \
+	  echo "$<: remove the integrity of node_modules/esshim (it changes with every build)" >&2; exit 1; fi
+	cd $(BUNDLERS) && npm ci --no-audit --no-fund --prefer-offline
+
+# apps builds the fixture apps from the installed package into
+# dist/test/apps: Vite, webpack 5, esbuild, the MV3 extension and the
+# classic-script page; it also type-checks the TypeScript app (tsc --noEmit).
+apps: $(DIST)/test/apps/.built
+
+$(DIST)/test/apps/.built: $(BUNDLERS)/node_modules/.package-lock.json e2e/testdata/eventsource-worker-run.js \
+		$(shell find $(BUNDLERS) -name node_modules -prune -o -type f -print)
+	node $(BUNDLERS)/build.mjs $(DIST)/test/apps
+	touch $@
 
 # size prints the wasm's raw, gzip -9 and brotli sizes. It fails past the
 # foundation budget (3.2 MB raw, 850 KB gzip) and warns past the tighter
@@ -72,7 +132,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzScan$$' -fuzztime=5s ./shim/jsonrpc
 	$(GO) test -run='^$$' -fuzz='^FuzzReconnectDelay$$' -fuzztime=5s ./shim
 
-e2e: build chromium npm
+e2e: build chromium npm apps
 	CHROMIUM=$(CHROMIUM) $(GO) test -count=1 -timeout=15m ./e2e/
 
 test: vet unit build size fuzz e2e bench-quick

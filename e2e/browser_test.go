@@ -67,7 +67,14 @@ type page struct {
 // output and uncaught exceptions of the tab go to the test log.
 func newPage(t *testing.T, url string) *page {
 	t.Helper()
-	ctx, cancel := chromedp.NewContext(browserCtx)
+	return newPageIn(t, browserCtx, url)
+}
+
+// newPageIn is newPage in another browser: a new tab of the browser of
+// parent.
+func newPageIn(t *testing.T, parent context.Context, url string) *page {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(parent)
 	var mu sync.Mutex
 	ended := false
 	logf := func(format string, args ...any) {

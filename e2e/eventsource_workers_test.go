@@ -81,16 +81,7 @@ func TestEventSourceWorkers(t *testing.T) {
 		swCtx := attachExtensionWorker(t, ctx)
 		evalCtx, cancel := context.WithTimeout(swCtx, 30*time.Second)
 		defer cancel()
-		// The worker target shows up before its module has run, even
-		// before its global scope is complete: poll from here.
-		for {
-			ready, err := chromedp.Run(evalCtx, chromedp.Evaluate[bool](`typeof runEventSourceTest === 'function'`))
-			require.NoError(t, err, "waiting for the service worker's module")
-			if ready {
-				break
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		waitWorkerFunction(t, evalCtx, "runEventSourceTest")
 		got, err := chromedp.Run(evalCtx, chromedp.Evaluate[workerResult](
 			`runEventSourceTest(`+esJSON(t, s.URL+"/worker/stream")+`)`, chromedp.EvalAwaitPromise))
 		require.NoError(t, err)
@@ -100,21 +91,19 @@ func TestEventSourceWorkers(t *testing.T) {
 	})
 }
 
-// extensionDir copies testdata/extension to a temporary directory and adds
-// esshim to it: an extension can only import files of its own package.
+// extensionDir copies the extension that `make apps` bundled from the npm
+// package (e2e/bundlers/extension, built into dist/test/apps/extension) to
+// a temporary directory, so that each browser loads its own copy.
 func extensionDir(t *testing.T) string {
 	t.Helper()
+	src := filepath.Join(appsDir, "extension")
+	entries, err := os.ReadDir(src)
+	require.NoError(t, err, "the bundled extension is missing: run `make apps` (`make e2e` does)")
 	dir := t.TempDir()
-	for dst, src := range map[string]string{
-		"manifest.json":             "testdata/extension/manifest.json",
-		"sw.js":                     "testdata/extension/sw.js",
-		"eventsource-worker-run.js": "testdata/eventsource-worker-run.js",
-		"esshim.js":                 "../dist/esshim.js",
-		"esshim.wasm":               "../dist/esshim.wasm",
-	} {
-		b, err := os.ReadFile(src)
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
 		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(filepath.Join(dir, dst), b, 0o644))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644))
 	}
 	return dir
 }
@@ -139,6 +128,21 @@ func extensionBrowser(t *testing.T, dir string) context.Context {
 	t.Cleanup(cancel)
 	require.NoError(t, chromedp.Do(ctx), "starting the extension browser")
 	return ctx
+}
+
+// waitWorkerFunction waits until the global function name exists in the
+// worker of ctx. The worker target shows up before its module has run,
+// even before its global scope is complete: poll from here.
+func waitWorkerFunction(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	for {
+		ready, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`typeof `+name+` === 'function'`))
+		require.NoError(t, err, "waiting for the service worker's module")
+		if ready {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // attachExtensionWorker waits for the extension's service worker target

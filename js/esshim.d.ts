@@ -15,6 +15,7 @@ export interface EsshimError extends Error {
     | 'ABORTED'
     | 'INVALID_ARGUMENT'
     | 'INVALID_MESSAGE'
+    | 'CORS_BLOCKED'
     | 'INTERNAL_ERROR';
   /** The HTTP status, where a response was involved. */
   status?: number;
@@ -196,8 +197,11 @@ export declare class StreamableHTTPClientTransport {
   readonly protocolVersion: string | undefined;
   setProtocolVersion(version: string): void;
   onmessage?: (message: JSONRPCMessage, extra?: unknown) => void;
-  /** Always called with an EsshimError; typed Error as the SDKs' Transport types it, so that the class assigns to it. */
-  onerror?: (error: Error) => void;
+  /**
+   * Every error esshim reports here is an EsshimError. The parameter admits any Error, so that the
+   * transport stays assignable to the SDKs' `Transport` (whose `onerror` takes an `Error`).
+   */
+  onerror?: (error: Error & Partial<Pick<EsshimError, 'code' | 'status'>>) => void;
   onclose?: () => void;
   /** Called when the session id changes under a running lifecycle (sessionExpiry 'reinitialize'). */
   onsessionchange?: (newId: string | undefined, oldId: string | undefined) => void;
@@ -229,11 +233,19 @@ export declare class EventSource extends EventTarget {
   readonly CLOSED: 2;
   readonly url: string;
   readonly withCredentials: boolean;
-  readonly readyState: 0 | 1 | 2;
+  /** CONNECTING (0), OPEN (1) or CLOSED (2); typed as the DOM's, so that either class stands for the other. */
+  readonly readyState: number;
   onopen: ((this: EventSource, ev: Event) => any) | null;
   onmessage: ((this: EventSource, ev: MessageEvent<string>) => any) | null;
   onerror: ((this: EventSource, ev: Event) => any) | null;
   close(): void;
+  // The DOM's overloads, so that code written for the DOM's EventSource takes this one.
+  addEventListener<K extends keyof EventSourceEventMap>(type: K, listener: (this: EventSource, ev: EventSourceEventMap[K]) => any, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: (this: EventSource, event: MessageEvent<string>) => any, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+  removeEventListener<K extends keyof EventSourceEventMap>(type: K, listener: (this: EventSource, ev: EventSourceEventMap[K]) => any, options?: boolean | EventListenerOptions): void;
+  removeEventListener(type: string, listener: (this: EventSource, event: MessageEvent<string>) => any, options?: boolean | EventListenerOptions): void;
+  removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
 }
 
 export interface Esshim {

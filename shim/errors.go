@@ -20,6 +20,10 @@ const (
 	CodeAborted               Code = "ABORTED"
 	CodeInternal              Code = "INTERNAL_ERROR"
 	CodeInvalidArgument       Code = "INVALID_ARGUMENT"
+	// CodeCORSBlocked: a request failed in a way only a CORS
+	// misconfiguration of the server explains; the message names the
+	// header the server must send (see transport/cors.go).
+	CodeCORSBlocked Code = "CORS_BLOCKED"
 )
 
 // Error is the one error type esshim hands to callers. It carries a [Code],

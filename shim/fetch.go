@@ -46,6 +46,11 @@ type Response struct {
 	// URL is the final URL after redirects.
 	URL    string
 	Header Header
+	// CrossOrigin: the browser filtered Header for a cross-origin (CORS)
+	// response, so it holds only the safelisted headers and those the
+	// server listed in Access-Control-Expose-Headers. Native fetchers
+	// leave it false.
+	CrossOrigin bool
 	// Body streams the response body. The caller must Close it.
 	Body io.ReadCloser
 }

@@ -55,10 +55,11 @@ func (f browserFetcher) Fetch(ctx shim.Context, req *shim.Request) (*shim.Respon
 		return nil, err
 	}
 	out := &shim.Response{
-		Status:     intProp(resp, "status", 0),
-		StatusText: stringProp(resp, "statusText", ""),
-		URL:        stringProp(resp, "url", req.URL),
-		Header:     coreHeaders(prop(resp, "headers")),
+		Status:      intProp(resp, "status", 0),
+		StatusText:  stringProp(resp, "statusText", ""),
+		URL:         stringProp(resp, "url", req.URL),
+		Header:      coreHeaders(prop(resp, "headers")),
+		CrossOrigin: stringProp(resp, "type", "") == "cors",
 	}
 	body := prop(resp, "body")
 	if !isSet(body) {

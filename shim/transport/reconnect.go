@@ -79,6 +79,7 @@ func (s *stream) connect(first bool) io.ReadCloser {
 		t.mu.Unlock()
 		return nil
 	}
+	t.notePreflightPassed(h, resp)
 	status := resp.Status
 	switch {
 	case status == 404 && sent != "":
@@ -103,7 +104,11 @@ func (s *stream) connect(first bool) io.ReadCloser {
 		discard(resp)
 		t.mu.Lock()
 		if !s.done && !lc.closed {
-			s.failedAttemptLocked(shim.HTTPError(status, "Failed to open SSE stream: "+statusText(resp)))
+			e := corsStatusError(resp, s.sess.mayBeHidden, sent, statusText(resp))
+			if e == nil {
+				e = shim.HTTPError(status, "Failed to open SSE stream: "+statusText(resp))
+			}
+			s.failedAttemptLocked(e)
 		}
 		t.mu.Unlock()
 		return nil

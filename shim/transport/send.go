@@ -270,8 +270,17 @@ func (lc *lifecycle) post(ctx shim.Context, p *postSpec) error {
 		if callerCancelled {
 			err = shim.Wrap(shim.CodeAborted, ctx.Err())
 		}
-		return lc.postFailed(s, p, asError(err, shim.CodeNetwork), callerCancelled)
+		e := asError(err, shim.CodeNetwork)
+		if e.Code == shim.CodeNetwork {
+			pctx, cancel := lc.withLifecycle(ctx)
+			if d := lc.diagnosePreflight(pctx, h); d != nil {
+				e = d
+			}
+			cancel()
+		}
+		return lc.postFailed(s, p, e, callerCancelled)
 	}
+	t.notePreflightPassed(h, resp)
 	if callerCancelled {
 		discard(resp)
 		return lc.postFailed(s, p, shim.Wrap(shim.CodeAborted, ctx.Err()), true)
@@ -301,6 +310,12 @@ func (lc *lifecycle) postResponse(s *stream, p *postSpec, sess *session, sent st
 		} else {
 			text = snippet(resp)
 		}
+		t.mu.Lock()
+		hidden := sess.mayBeHidden
+		t.mu.Unlock()
+		if e := corsStatusError(resp, hidden, sent, text); e != nil {
+			return lc.postFailed(s, p, e, false)
+		}
 		msg := "Error POSTing to endpoint"
 		if text != "" {
 			msg += ": " + text
@@ -310,6 +325,9 @@ func (lc *lifecycle) postResponse(s *stream, p *postSpec, sess *session, sent st
 
 	t.mu.Lock()
 	lc.adoptSessionLocked(sess, sent, resp, p.era)
+	if lc.sess == sess && p.era.carriesSession() && (p.initMsg != "" || p.hs != nil) {
+		lc.noteHiddenSessionLocked(sess, resp)
+	}
 	if !p.quiet && lc.sess == sess {
 		// An application request succeeded in this session (the
 		// transport's own handshake messages do not count).

@@ -19,6 +19,10 @@ type session struct {
 	// expires before any success does not, which rules out a loop against
 	// a server that expires every session at once.
 	mayReinit bool
+	// mayBeHidden: a cross-origin response of this session showed no
+	// session id, which the server may have sent without exposing it
+	// (see corsStatusError).
+	mayBeHidden bool
 }
 
 // Protocol header names, lower-case as shim.Header keys are.

@@ -155,6 +155,13 @@ type Transport struct {
 
 	goroutines int // live goroutines of all lifecycles, plus the dispatcher
 	timers     int // pending timers of all lifecycles
+
+	// preflightPassed holds the request header names that a cross-origin
+	// response has shown the server's CORS allows; nil until the server
+	// first answered cross-origin. It only spares probes
+	// (see cors.go), like the browser's own preflight cache, and decides
+	// nothing that is sent, so it outlives lifecycles.
+	preflightPassed map[string]bool
 }
 
 // New returns a transport that is not started yet.
