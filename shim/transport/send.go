@@ -182,7 +182,7 @@ func (lc *lifecycle) post(ctx shim.Context, p *postSpec) error {
 	// The caller's ctx may abort the POST until its response arrives; the
 	// stream that follows belongs to the lifecycle only.
 	stop := shim.AfterFunc(ctx, s.cancel)
-	resp, err := t.opts.Fetcher.Fetch(s.ctx, lc.request("POST", h, []byte(p.body)))
+	resp, err := lc.fetch(s.ctx, lc.request("POST", h, []byte(p.body)))
 	callerCancelled := !stop()
 	if err != nil {
 		if callerCancelled {
