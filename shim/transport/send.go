@@ -46,7 +46,9 @@ type postSpec struct {
 // SDK's timeout.
 //
 // Errors of the exchange (HTTP_ERROR, UNEXPECTED_CONTENT_TYPE,
-// NETWORK_ERROR, EVENT_TOO_LARGE) are also reported to Handler.Error, as
+// NETWORK_ERROR, EVENT_TOO_LARGE, INVALID_HEADER, HEADERS_HOOK_FAILED,
+// REDIRECT_BLOCKED; the last three mean nothing was sent to where it was
+// refused) are also reported to Handler.Error, as
 // the TypeScript SDK reports them to onerror; NOT_STARTED,
 // INVALID_ARGUMENT, CLOSED (Close during the call; the request was not
 // sent, or its answer is abandoned) and ABORTED (ctx ended) are only
