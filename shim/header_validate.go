@@ -1,7 +1,5 @@
 package shim
 
-import "strconv"
-
 // ValidateHeader checks one header field before it is sent, as fetch would,
 // so that a bad field fails its call with INVALID_HEADER instead of making
 // fetch throw (or a Headers object drop every field). The name must be an
@@ -10,11 +8,11 @@ import "strconv"
 // which may be a secret.
 func ValidateHeader(name, value string) error {
 	if !isToken(name) {
-		return &Error{Code: CodeInvalidHeader, Message: "invalid header name " + strconv.Quote(name)}
+		return &Error{Code: CodeInvalidHeader, Message: "invalid header name " + QuoteName(name)}
 	}
 	for i := 0; i < len(value); i++ {
 		if c := value[i]; c == 0 || c == '\r' || c == '\n' {
-			return &Error{Code: CodeInvalidHeader, Message: "invalid value for header " + strconv.Quote(name) + ": it holds a NUL, CR or LF byte"}
+			return &Error{Code: CodeInvalidHeader, Message: "invalid value for header " + QuoteName(name) + ": it holds a NUL, CR or LF byte"}
 		}
 	}
 	return nil
@@ -47,4 +45,25 @@ func isToken(s string) bool {
 		}
 	}
 	return true
+}
+
+// QuoteName quotes a header name for an error message, with every byte
+// outside printable ASCII as \xNN. It stands in for strconv.Quote, whose
+// Unicode tables would cost the wasm about 60 KB.
+func QuoteName(name string) string {
+	const hex = "0123456789ABCDEF"
+	b := make([]byte, 0, len(name)+2)
+	b = append(b, '"')
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20 || c >= 0x7F:
+			b = append(b, '\\', 'x', hex[c>>4], hex[c&0xF])
+		default:
+			b = append(b, c)
+		}
+	}
+	return string(append(b, '"'))
 }

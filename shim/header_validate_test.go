@@ -37,7 +37,7 @@ func TestValidateHeader(t *testing.T) {
 			}
 			require.Error(t, err)
 			assert.Equal(t, CodeInvalidHeader, CodeOf(err))
-			assert.Contains(t, err.Error(), tt.name, "the error names the header")
+			assert.Contains(t, err.Error(), QuoteName(tt.name), "the error names the header")
 			if len(tt.value) > 3 {
 				assert.NotContains(t, err.Error(), tt.value, "the error never shows the value")
 			}

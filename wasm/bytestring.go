@@ -3,8 +3,6 @@
 package main
 
 import (
-	"strconv"
-
 	"github.com/esshim/esshim/shim"
 	"github.com/hack-pad/safejs"
 )
@@ -95,9 +93,9 @@ func headersFrom(v safejs.Value) (shim.Header, error) {
 		value, okValue := jsByteString(val)
 		switch {
 		case !okName:
-			return nil, shim.NewError(shim.CodeInvalidHeader, "invalid header name "+strconv.Quote(stringOf(k)))
+			return nil, shim.NewError(shim.CodeInvalidHeader, "invalid header name "+shim.QuoteName(stringOf(k)))
 		case !okValue:
-			return nil, shim.NewError(shim.CodeInvalidHeader, "invalid value for header "+strconv.Quote(name)+": a character above U+00FF")
+			return nil, shim.NewError(shim.CodeInvalidHeader, "invalid value for header "+shim.QuoteName(name)+": a character above U+00FF")
 		}
 		if err := shim.ValidateHeader(name, value); err != nil {
 			return nil, err
