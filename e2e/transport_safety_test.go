@@ -115,6 +115,22 @@ type codeResult struct {
 	Errors  []string `json:"errors"`
 }
 
+// jsOutcome defines outcome(errors, f) in a page: it runs f and returns
+// its code ('resolved', or the code it threw or rejected with) and the
+// codes onerror pushed to errors meanwhile.
+const jsOutcome = `const outcome = async (errors, f) => {
+			errors.length = 0;
+			try { await f(); return { code: 'resolved', errors: [...errors] }; }
+			catch (e) { return { code: e.code, message: e.message, status: e.status || 0, errors: [...errors] }; }
+		};
+		// settleResume sends a message with a resumption token and waits for
+		// onerror to report its GET.
+		const settleResume = async (t, errors, id) => {
+			await t.send({ jsonrpc: '2.0', id, method: 'tools/list' }, { resumptionToken: 'e1' });
+			const t0 = Date.now();
+			while (!errors.length && Date.now() - t0 < 10000) await sleep(10);
+		};`
+
 // TestSafetyRedirectSameOrigin (finding 2): with the default
 // redirectPolicy, a POST, a resume GET and a DELETE redirected to another
 // origin are refused with REDIRECT_BLOCKED, and nothing at all reaches that
@@ -129,20 +145,12 @@ func TestSafetyRedirectSameOrigin(t *testing.T) {
 			sessionId: 's1', requestInit: { headers: { Authorization: 'Bearer X' } } });
 		const errors = [];
 		t.onerror = (e) => errors.push(e.code);
-		const outcome = async (f) => {
-			errors.length = 0;
-			try { await f(); return { code: 'resolved', errors: [...errors] }; }
-			catch (e) { return { code: e.code, message: e.message, status: e.status || 0, errors: [...errors] }; }
-		};
+		`+jsOutcome+`
 		await t.start();
 		const out = {};
-		out.post = await outcome(() => t.send({ jsonrpc: '2.0', id: 1, method: 'tools/list' }));
-		out.resume = await outcome(async () => {
-			await t.send({ jsonrpc: '2.0', id: 2, method: 'tools/list' }, { resumptionToken: 'e1' });
-			const t0 = Date.now();
-			while (!errors.length && Date.now() - t0 < 10000) await sleep(10);
-		});
-		out.delete = await outcome(() => t.terminateSession());
+		out.post = await outcome(errors, () => t.send({ jsonrpc: '2.0', id: 1, method: 'tools/list' }));
+		out.resume = await outcome(errors, () => settleResume(t, errors, 2));
+		out.delete = await outcome(errors, () => t.terminateSession());
 		await t.close();
 		return out;
 	})()`)
@@ -167,11 +175,7 @@ func TestSafetyRedirectFollow(t *testing.T) {
 	site := newSite(t)
 	p := newPage(t, site.URL+"/transport.html")
 	got := eval[map[string]codeResult](p, `(async () => {
-		const outcome = async (t, errors, f) => {
-			errors.length = 0;
-			try { await f(); return { code: 'resolved', errors: [...errors] }; }
-			catch (e) { return { code: e.code, message: e.message, status: e.status || 0, errors: [...errors] }; }
-		};
+		`+jsOutcome+`
 		const url = `+jsString(endpoint.URL+"/mcp")+`;
 		const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '0' } } };
 		const out = {};
@@ -180,15 +184,11 @@ func TestSafetyRedirectFollow(t *testing.T) {
 			const errors = [];
 			t.onerror = (e) => errors.push(e.code);
 			await t.start();
-			out.plain = await outcome(t, errors, () => t.send(init));
+			out.plain = await outcome(errors, () => t.send(init));
 			out.session = { code: String(t.sessionId) };
-			out.post = await outcome(t, errors, () => t.send({ jsonrpc: '2.0', id: 2, method: 'tools/list' }));
-			out.resume = await outcome(t, errors, async () => {
-				await t.send({ jsonrpc: '2.0', id: 3, method: 'tools/list' }, { resumptionToken: 'e1' });
-				const t0 = Date.now();
-				while (!errors.length && Date.now() - t0 < 10000) await sleep(10);
-			});
-			out.delete = await outcome(t, errors, () => t.terminateSession());
+			out.post = await outcome(errors, () => t.send({ jsonrpc: '2.0', id: 2, method: 'tools/list' }));
+			out.resume = await outcome(errors, () => settleResume(t, errors, 3));
+			out.delete = await outcome(errors, () => t.terminateSession());
 			await t.close();
 		}
 		{
@@ -196,7 +196,7 @@ func TestSafetyRedirectFollow(t *testing.T) {
 			const errors = [];
 			t.onerror = (e) => errors.push(e.code);
 			await t.start();
-			out.auth = await outcome(t, errors, () => t.send(init));
+			out.auth = await outcome(errors, () => t.send(init));
 			await t.close();
 		}
 		return out;
