@@ -70,6 +70,7 @@ unit:
 fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParser$$' -fuzztime=$(FUZZTIME) ./shim/sse
 	$(GO) test -run='^$$' -fuzz='^FuzzScan$$' -fuzztime=5s ./shim/jsonrpc
+	$(GO) test -run='^$$' -fuzz='^FuzzReconnectDelay$$' -fuzztime=5s ./shim
 
 e2e: build chromium npm
 	CHROMIUM=$(CHROMIUM) $(GO) test -count=1 -timeout=15m ./e2e/
@@ -104,12 +105,16 @@ chromium:
 	@test -x $(CHROMIUM) || { $(call apt_install,chromium); }
 	@test -x $(CHROMIUM) || { echo "Chromium is missing at $(CHROMIUM). Install it as root: apt-get update && apt-get install -y chromium" >&2; exit 1; }
 
-npm: $(DIST)/test/sdk.js $(DIST)/test/eventsource.js
+npm: $(DIST)/test/sdk.js $(DIST)/test/sdk2.js $(DIST)/test/eventsource.js
 
-# The browser tests bundle the official TypeScript SDK and the eventsource
-# package from the committed lockfile.
+# The browser tests bundle the official TypeScript SDK (both generations:
+# @modelcontextprotocol/sdk 1.x as sdk.js, @modelcontextprotocol/client 2.x
+# as sdk2.js) and the eventsource package from the committed lockfile.
 $(DIST)/test/sdk.js: e2e/npm/node_modules/.package-lock.json e2e/npm/sdk-entry.js e2e/npm/bundle.mjs
 	node e2e/npm/bundle.mjs --outfile=$@
+
+$(DIST)/test/sdk2.js: e2e/npm/node_modules/.package-lock.json e2e/npm/sdk2-entry.js e2e/npm/bundle.mjs
+	node e2e/npm/bundle.mjs --entry=sdk2-entry.js --outfile=$@
 
 $(DIST)/test/eventsource.js: e2e/npm/node_modules/.package-lock.json e2e/npm/eventsource-entry.js e2e/npm/bundle.mjs
 	node e2e/npm/bundle.mjs --entry=eventsource-entry.js --outfile=$@

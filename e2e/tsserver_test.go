@@ -321,13 +321,22 @@ func nodeBinary(t *testing.T) string {
 }
 
 // startTSServer runs npm/tsserver.mjs on 127.0.0.1 and stops it when the
-// test ends. Its stderr (one line per request it serves) goes to the test
-// log. It also exits by itself when its stdin closes, so it never outlives
-// the test binary.
+// test ends.
 func startTSServer(t *testing.T, node string, args ...string) *tsServer {
 	t.Helper()
+	u := startNodeServer(t, node, "npm/tsserver.mjs", args...)
+	return &tsServer{mcpURL: u, stateURL: strings.TrimSuffix(u, "/mcp") + "/_state"}
+}
+
+// startNodeServer runs a Node MCP server script of npm/ on 127.0.0.1 and
+// stops it when the test ends; it returns the URL the script prints once
+// listening. Its stderr (tsserver.mjs: one line per request it serves) goes
+// to the test log. The script also exits by itself when its stdin closes,
+// so it never outlives the test binary.
+func startNodeServer(t *testing.T, node, script string, args ...string) string {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, node, append([]string{"npm/tsserver.mjs", "--port=0"}, args...)...)
+	cmd := exec.CommandContext(ctx, node, append([]string{script, "--port=0"}, args...)...)
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 3 * time.Second
 	var mu sync.Mutex
@@ -348,12 +357,12 @@ func startTSServer(t *testing.T, node string, args ...string) *tsServer {
 			}
 			return
 		}
-		logf("tsserver stdout: %s", s)
+		logf("%s stdout: %s", script, s)
 	}}
 	cmd.Stderr = &lineWriter{line: func(s string) { logf("%s", s) }}
 	stdin, err := cmd.StdinPipe()
 	require.NoError(t, err)
-	require.NoError(t, cmd.Start(), "start node npm/tsserver.mjs")
+	require.NoError(t, cmd.Start(), "start node %s", script)
 	var waitErr error
 	exited := make(chan struct{})
 	go func() { waitErr = cmd.Wait(); close(exited) }()
@@ -367,13 +376,14 @@ func startTSServer(t *testing.T, node string, args ...string) *tsServer {
 	})
 	select {
 	case u := <-listening:
-		return &tsServer{mcpURL: u, stateURL: strings.TrimSuffix(u, "/mcp") + "/_state"}
+		return u
 	case <-exited:
-		t.Fatalf("npm/tsserver.mjs exited before listening: %v", waitErr)
-	case <-time.After(10 * time.Second):
-		t.Fatal("npm/tsserver.mjs did not start listening within 10 s")
+		t.Fatalf("%s exited before listening: %v", script, waitErr)
+	case <-time.After(30 * time.Second):
+		// Loading the SDK takes Node a second when idle, many under load.
+		t.Fatalf("%s did not start listening within 30 s", script)
 	}
-	return nil
+	return ""
 }
 
 // lineWriter calls line for every complete line written to it.

@@ -79,6 +79,24 @@ export interface ReconnectionOptions {
   maxRetries?: number;
 }
 
+/**
+ * The SDK v2's reconnectionScheduler: called instead of a timer for each reconnect of a stream. Call `reconnect`
+ * after about `delay` ms; return a function that cancels it, which close() calls. `attemptCount` counts from 0.
+ */
+export type ReconnectionScheduler = (reconnect: () => void, delay: number, attemptCount: number) => (() => void) | void;
+
+/** The SDK v2's AuthProvider: `token()` is asked before every request and sent as `Authorization: Bearer …`. */
+export interface AuthProviderLike {
+  token(): string | undefined | Promise<string | undefined>;
+  /** Accepted; esshim does not call it yet (a 401 rejects with HTTP_ERROR and status 401). */
+  onUnauthorized?(...args: any[]): unknown;
+}
+
+/** The SDK's OAuthClientProvider, of which esshim reads only `tokens()`. */
+export interface OAuthClientProviderLike {
+  tokens(): OAuthTokensLike | undefined | Promise<OAuthTokensLike | undefined>;
+}
+
 export interface StreamableHTTPClientTransportOptions {
   /** Applied to every request (POST, GET, DELETE): headers, credentials, mode, cache, … */
   requestInit?: RequestInit;
@@ -91,12 +109,20 @@ export interface StreamableHTTPClientTransportOptions {
   /** Awaited before every request, e.g. for a fresh auth token. */
   headers?: () => Record<string, string> | Promise<Record<string, string>>;
   /**
-   * The SDK's OAuth client provider (`OAuthClientProvider`). Only its `tokens()` is used: asked before every
-   * request, its access token goes out as `Authorization: Bearer …` (after `headers()`). esshim does not run
-   * the OAuth flow: a 401 rejects with code `HTTP_ERROR` and status 401; run the SDK's `auth()` and connect
-   * again. There is no `finishAuth()`.
+   * Either shape of SDK v2: an `AuthProvider`, whose `token()` is used, or an `OAuthClientProvider` (SDK v1's
+   * only shape), whose `tokens()` are. Asked before every request, the token goes out as
+   * `Authorization: Bearer …` (after `headers()`). esshim does not run the OAuth flow: a 401 rejects with code
+   * `HTTP_ERROR` and status 401; run the SDK's `auth()` and connect again. There is no `finishAuth()`.
    */
-  authProvider?: { tokens(): OAuthTokensLike | undefined | Promise<OAuthTokensLike | undefined> };
+  authProvider?: AuthProviderLike | OAuthClientProviderLike;
+  /** SDK v2 option, accepted; esshim's OAuth support does not use it yet. */
+  onInsufficientScope?: 'reauthorize' | 'throw';
+  /** SDK v2 option, accepted; esshim's OAuth support does not use it yet. */
+  maxStepUpRetries?: number;
+  /** SDK v2 option, accepted; esshim's OAuth support does not use it yet. */
+  skipIssuerMetadataValidation?: boolean;
+  /** SDK v2 option: schedules each reconnect instead of a timer. */
+  reconnectionScheduler?: ReconnectionScheduler;
   /** What a 404 to a request that carried the session id does. Default 'error'. */
   sessionExpiry?: 'error' | 'reinitialize';
   /**
@@ -116,11 +142,28 @@ export interface OAuthTokensLike {
 }
 
 export interface TransportSendOptions {
-  /** Resume a stream by GET with this Last-Event-ID instead of POSTing. */
+  /** Resume a stream by GET with this Last-Event-ID instead of POSTing (2025 era; a 2026 request is POSTed). */
   resumptionToken?: string;
   /** Called with every event id seen for this message's stream. */
   onresumptiontoken?: (token: string) => void;
   relatedRequestId?: string | number;
+  /**
+   * Aborts this request alone: its POST and response stream end at once (the server sees the disconnect, which
+   * cancels a 2026-07-28 request), send() rejects with ABORTED if not settled yet, nothing reaches onerror, and
+   * the transport stays usable.
+   */
+  requestSignal?: AbortSignal;
+  /**
+   * Called once after send() resolved, when this request's stream or response ends for any reason other than
+   * its requestSignal or close(): the server closed it, the network dropped it, reconnects ran out.
+   */
+  onRequestStreamEnd?: () => void;
+  /**
+   * Headers for this request only (e.g. `Mcp-Param-*`). Sent verbatim, except the names the transport owns,
+   * which are ignored: Authorization, DPoP, Content-Type, Accept, Last-Event-ID, Mcp-Session-Id,
+   * MCP-Protocol-Version, Mcp-Method, Mcp-Name.
+   */
+  headers?: Readonly<Record<string, string>>;
 }
 
 export interface StreamSnapshot {
@@ -135,6 +178,8 @@ export interface StreamSnapshot {
 export interface TransportSnapshot {
   /** Counts start() calls: each lifecycle has its own number. */
   lifecycle: number;
+  /** The protocol generation of the transport's protocol version: 'modern' from 2026-07-28 on. */
+  era: 'legacy' | 'modern';
   sessionId?: string;
   streams: StreamSnapshot[];
   /** Ids of the requests still waiting for an outcome. */
@@ -151,9 +196,14 @@ export interface TransportSnapshot {
   awaits: number;
 }
 
-/** Drop-in for the TypeScript SDK's StreamableHTTPClientTransport (its Transport interface). */
+/**
+ * Drop-in for the StreamableHTTPClientTransport of both TypeScript SDK generations: it assigns to the `Transport`
+ * of `@modelcontextprotocol/sdk` 1.x and of `@modelcontextprotocol/client` 2.x.
+ */
 export declare class StreamableHTTPClientTransport {
   constructor(url: string | URL, options?: StreamableHTTPClientTransportOptions);
+  /** One POST (and response stream) per request, which `requestSignal` aborts. */
+  readonly hasPerRequestStream: true;
   start(): Promise<void>;
   send(message: JSONRPCMessage | JSONRPCMessage[], options?: TransportSendOptions): Promise<void>;
   close(): Promise<void>;
@@ -162,7 +212,8 @@ export declare class StreamableHTTPClientTransport {
   readonly protocolVersion: string | undefined;
   setProtocolVersion(version: string): void;
   onmessage?: (message: JSONRPCMessage, extra?: unknown) => void;
-  onerror?: (error: EsshimError) => void;
+  /** Always called with an EsshimError; typed Error as the SDKs' Transport types it, so that the class assigns to it. */
+  onerror?: (error: Error) => void;
   onclose?: () => void;
   /** Called when the session id changes under a running lifecycle (sessionExpiry 'reinitialize'). */
   onsessionchange?: (newId: string | undefined, oldId: string | undefined) => void;
@@ -185,7 +236,7 @@ export interface EsshimEventSourceInit extends EventSourceInit {
 
 /** A spec-exact EventSource with POST, headers and shared connections. */
 export declare class EventSource extends EventTarget {
-  constructor(url: string | URL, init?: EsshimEventSourceInit);
+  constructor(url: string | URL, init?: EsshimEventSourceInit | null);
   static readonly CONNECTING: 0;
   static readonly OPEN: 1;
   static readonly CLOSED: 2;
@@ -215,7 +266,7 @@ export interface Esshim {
   readonly debug: {
     panic(): never;
     panicAsync(): Promise<never>;
-    stats(): { goroutines: number; funcs: number; awaits: number };
+    stats(): { goroutines: number; funcs: number; awaits: number; /** bytes of wasm linear memory, which never shrinks */ wasmMemory: number };
   };
 }
 

@@ -43,7 +43,7 @@ async function instantiate({ wasm } = {}) {
     exited.then(() => { throw codedError('INTERNAL_ERROR', 'esshim: the Go program exited during load'); }),
   ]);
   delete globalThis[readyKey];
-  return makeShim(core);
+  return makeShim(core, instance.exports.mem);
 }
 
 async function compile(source) {
@@ -76,7 +76,7 @@ function call(fn, ...args) {
   return result;
 }
 
-function makeShim(core) {
+function makeShim(core, memory) {
   const shim = {
     version: core.version,
     codes: core.codes,
@@ -87,7 +87,8 @@ function makeShim(core) {
     debug: {
       panic: () => call(core.debug.panic),
       panicAsync: () => call(core.debug.panicAsync),
-      stats: () => call(core.debug.stats),
+      // wasmMemory: the size of the wasm linear memory, which never shrinks.
+      stats: () => ({ ...call(core.debug.stats), wasmMemory: memory.buffer.byteLength }),
     },
   };
   return Object.freeze(shim);
@@ -136,6 +137,7 @@ function transportClass(core) {
   return class StreamableHTTPClientTransport {
     #h;
     #url;
+    #enqueue;
     // Counts close() calls, to drop callbacks queued before one. A separate
     // object, so that the callbacks Go holds do not keep `this` alive.
     #lifecycle = { generation: 0 };
@@ -181,6 +183,7 @@ function transportClass(core) {
           draining = false;
         })();
       };
+      this.#enqueue = enqueue;
       const deliver = (json) => {
         const t = self.deref();
         if (!t) return;
@@ -215,7 +218,18 @@ function transportClass(core) {
       call(core.transportStart, this.#h);
     }
 
-    /** Sends a JSON-RPC message or batch. Resolves once the server accepted it. */
+    /**
+     * One POST (and response stream) per request, which options.requestSignal aborts: the SDK v2's Client
+     * cancels a 2026-07-28 request that way instead of sending notifications/cancelled.
+     */
+    get hasPerRequestStream() {
+      return true;
+    }
+
+    /**
+     * Sends a JSON-RPC message or batch. Resolves once the server accepted it. options: resumptionToken,
+     * onresumptiontoken, requestSignal, onRequestStreamEnd, headers (the SDK's TransportSendOptions).
+     */
     async send(message, options = {}) {
       let json;
       try {
@@ -225,6 +239,19 @@ function transportClass(core) {
         throw codedError(core.codes.INVALID_ARGUMENT, `esshim: send(): the message cannot be serialized as JSON: ${err.message}`);
       }
       if (typeof json !== 'string') throw codedError(core.codes.INVALID_ARGUMENT, 'esshim: send(): the message is not a JSON value');
+      const end = options?.onRequestStreamEnd;
+      if (typeof end === 'function') {
+        // Through the callback queue, after the messages of its stream.
+        options = { ...options, onRequestStreamEnd: () => this.#enqueue(end) };
+      }
+      const signal = options?.requestSignal;
+      if (signal && !signal.aborted) {
+        // Go hears of the abort in a task of its own, not inside the abort event: the SDK's Client aborts the
+        // signal and then rejects the call, and that rejection must not wait for Go to run.
+        const relay = new AbortController();
+        signal.addEventListener('abort', () => setTimeout(() => relay.abort()), { once: true });
+        options = { ...options, requestSignal: relay.signal };
+      }
       return call(core.transportSend, this.#h, json, options);
     }
 
@@ -261,22 +288,27 @@ function transportClass(core) {
 }
 
 // withAuthProvider makes the SDK's `authProvider` option work as far as it
-// can without the SDK's OAuth code: its tokens() are asked before every
-// request, as the SDK's transport does, and sent as a Bearer token after
-// the application's own headers() hook. The OAuth flow itself (discovery,
+// can without the SDK's OAuth code. It takes both shapes of SDK v2: an
+// AuthProvider, whose token() is asked before every request, or an
+// OAuthClientProvider (the only shape of SDK v1), whose tokens() are; the
+// token goes out as a Bearer token after the application's own headers()
+// hook, as the SDK's transport sends it. The OAuth flow itself (discovery,
 // registration, redirect, code exchange) stays the application's: a 401
 // reaches it as an HTTP_ERROR with status 401, and after the SDK's auth()
 // has stored new tokens the transport can simply be connected again.
 function withAuthProvider(options) {
   const provider = options?.authProvider;
-  if (!provider || typeof provider.tokens !== 'function') return options;
+  const token = typeof provider?.token === 'function' ? () => provider.token()
+    : typeof provider?.tokens === 'function' ? async () => (await provider.tokens())?.access_token
+      : undefined;
+  if (!token) return options;
   const userHeaders = options.headers;
   return {
     ...options,
     headers: async () => {
       const headers = typeof userHeaders === 'function' ? { ...(await userHeaders()) } : {};
-      const tokens = await provider.tokens();
-      if (tokens?.access_token) headers.Authorization = `Bearer ${tokens.access_token}`;
+      const value = await token();
+      if (value) headers.Authorization = `Bearer ${value}`;
       return headers;
     },
   };
@@ -315,10 +347,18 @@ function eventSourceClass(core) {
     #withCredentials;
     #readyState = CONNECTING;
     #origin = '';
-    #handlers = { open: null, message: null, error: null };
+    // The event handlers (onopen, onmessage, onerror): by type, the value
+    // set and the listener that calls it, added when a value is first set
+    // so that it runs in its place among the other listeners (HTML, "event
+    // handlers").
+    #handlers = {};
 
-    constructor(url, init = {}) {
+    constructor(url, init = undefined) {
       super();
+      if (init === undefined || init === null) init = {};
+      else if (typeof init !== 'object' && typeof init !== 'function') {
+        throw new TypeError("Failed to construct 'EventSource': The provided value is not of type 'EventSourceInit'.");
+      }
       let resolved;
       try {
         resolved = new URL(String(url), baseURL());
@@ -327,9 +367,6 @@ function eventSourceClass(core) {
       }
       this.#url = resolved.href;
       this.#withCredentials = Boolean(init.withCredentials);
-      for (const type of ['open', 'message', 'error']) {
-        this.addEventListener(type, (ev) => this.#handlers[type]?.call(this, ev));
-      }
       // Go runs these callbacks whenever it has control, which can be in
       // the middle of any call into esshim, this constructor included. So
       // each one only queues a task, as the spec queues one, in order.
@@ -371,12 +408,35 @@ function eventSourceClass(core) {
     get OPEN() { return OPEN; }
     get CLOSED() { return CLOSED; }
 
-    get onopen() { return this.#handlers.open; }
-    set onopen(fn) { this.#handlers.open = typeof fn === 'function' ? fn : null; }
-    get onmessage() { return this.#handlers.message; }
-    set onmessage(fn) { this.#handlers.message = typeof fn === 'function' ? fn : null; }
-    get onerror() { return this.#handlers.error; }
-    set onerror(fn) { this.#handlers.error = typeof fn === 'function' ? fn : null; }
+    get onopen() { return this.#handler('open'); }
+    set onopen(fn) { this.#setHandler('open', fn); }
+    get onmessage() { return this.#handler('message'); }
+    set onmessage(fn) { this.#setHandler('message', fn); }
+    get onerror() { return this.#handler('error'); }
+    set onerror(fn) { this.#setHandler('error', fn); }
+
+    #handler(type) { return this.#handlers[type]?.value ?? null; }
+
+    // #setHandler follows HTML's event handler IDL attributes: a non-object
+    // is null; the first non-null value adds the listener, a later one only
+    // replaces the value it calls (keeping its place), and null removes it.
+    #setHandler(type, value) {
+      if ((typeof value !== 'object' && typeof value !== 'function') || value === null) value = null;
+      const h = this.#handlers[type];
+      if (value === null) {
+        if (h) this.removeEventListener(type, h.listener);
+        delete this.#handlers[type];
+      } else if (h) {
+        h.value = value;
+      } else {
+        const entry = { value, listener: (ev) => {
+          if (typeof entry.value === 'function') entry.value.call(this, ev);
+          else globalThis.reportError?.(new TypeError(`The on${type} handler is not a function`));
+        } };
+        this.#handlers[type] = entry;
+        this.addEventListener(type, entry.listener);
+      }
+    }
 
     /** Cancels the pending reconnect timer and the in-flight fetch. Safe inside an event handler. */
     close() {

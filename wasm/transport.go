@@ -4,6 +4,7 @@ package main
 
 import (
 	"runtime"
+	"time"
 
 	"github.com/esshim/esshim/shim"
 	"github.com/esshim/esshim/shim/transport"
@@ -107,6 +108,9 @@ func transportNew(args []safejs.Value) any {
 	if isSet(init) {
 		o.Init = init
 	}
+	if sched := prop(opts, "reconnectionScheduler"); sched.Type() == safejs.TypeFunction {
+		o.Scheduler = reconnectionScheduler(sched)
+	}
 	if stringProp(opts, "sessionExpiry", "error") == "reinitialize" {
 		o.SessionExpiry = transport.ExpiryReinitialize
 	}
@@ -147,7 +151,35 @@ func transportHandler(cb safejs.Value) transport.Handler {
 	}
 }
 
+// reconnectionScheduler adapts the SDK v2's reconnectionScheduler option:
+// (reconnect, delayMs, attemptCount) => cancel | void. A scheduler that
+// throws is treated as absent for that reconnect: a timer does its job.
+func reconnectionScheduler(sched safejs.Value) func(time.Duration, int, func()) func() {
+	return func(delay time.Duration, attempt int, reconnect func()) func() {
+		var fn *jsFunc
+		fn = funcOf(func(safejs.Value, []safejs.Value) any {
+			fn.Release()
+			reconnect()
+			return nil
+		})
+		cancel, err := sched.Invoke(fn.Value(), float64(delay)/float64(time.Millisecond), attempt)
+		if err != nil {
+			fn.Release()
+			stop := time.AfterFunc(delay, reconnect).Stop
+			return func() { stop() }
+		}
+		return func() {
+			fn.Release()
+			if cancel.Type() == safejs.TypeFunction {
+				_, _ = cancel.Invoke()
+			}
+		}
+	}
+}
+
 // transportSend(handle, json, options) sends one message (or a batch).
+// options are the SDK's TransportSendOptions; onRequestStreamEnd is the
+// JS wrapper's, which queues the application's callback in order.
 func transportSend(tr *transport.Transport, args []safejs.Value) any {
 	message, opts := stringOf(arg(args, 1)), arg(args, 2)
 	so := transport.SendOptions{
@@ -157,7 +189,50 @@ func transportSend(tr *transport.Transport, args []safejs.Value) any {
 	if fn := prop(opts, "onresumptiontoken"); fn.Type() == safejs.TypeFunction {
 		so.OnResumptionToken = func(token string) { _, _ = fn.Invoke(token) }
 	}
+	if h := prop(opts, "headers"); isSet(h) {
+		header, err := headersFrom(h)
+		if err != nil {
+			// Fail closed: the message is not sent without the headers given.
+			return newPromise(func() (any, error) { return nil, err })
+		}
+		so.Header = header
+	}
+	var release func()
+	if sig := prop(opts, "requestSignal"); isSet(sig) {
+		so.Signal, release = signalContext(sig)
+	}
+	onEnd := prop(opts, "onRequestStreamEnd")
+	if release != nil || onEnd.Type() == safejs.TypeFunction {
+		so.OnEnd = func(why transport.StreamEnd) {
+			if release != nil {
+				release()
+			}
+			if why == transport.EndStream && onEnd.Type() == safejs.TypeFunction {
+				_, _ = onEnd.Invoke()
+			}
+		}
+	}
 	return newPromise(func() (any, error) { return nil, tr.Send(shim.Background(), message, so) })
+}
+
+// signalContext returns a context that ends when the JS AbortSignal sig
+// aborts, and the function that stops watching it.
+func signalContext(sig safejs.Value) (shim.Context, func()) {
+	ctx, cancel := shim.WithCancel(shim.Background())
+	if boolProp(sig, "aborted") {
+		cancel()
+		return ctx, cancel
+	}
+	onAbort := funcOf(func(safejs.Value, []safejs.Value) any {
+		cancel()
+		return nil
+	})
+	_, _ = sig.Call("addEventListener", "abort", onAbort.Value())
+	return ctx, func() {
+		_, _ = sig.Call("removeEventListener", "abort", onAbort.Value())
+		onAbort.Release()
+		cancel()
+	}
 }
 
 // transportSnapshot reports the connection manager's state, plus the
@@ -166,6 +241,7 @@ func transportSnapshot(tr *transport.Transport, _ []safejs.Value) any {
 	s := tr.Snapshot()
 	o := newObject()
 	_ = o.Set("lifecycle", s.Lifecycle)
+	_ = o.Set("era", s.Era)
 	if s.SessionID != "" {
 		_ = o.Set("sessionId", byteString(s.SessionID))
 	}

@@ -17,6 +17,22 @@
 //   - notify {text}: sends text as a log message on the session's
 //     standalone stream, then answers.
 //
+// With WithStateless it is a 2026-07-28 server (go-sdk's stateless mode,
+// which still answers 2025 clients, without sessions). It has no ask,
+// sample or notify, which need a session, and three more tools for the
+// protocol-generation tests:
+//
+//   - slow {ms}: sleeps ms (30 s by default), or until its context is
+//     cancelled, which it records in the request log.
+//   - region {region, text}: answers "region=<region> text=<text>"; its
+//     input schema marks region `x-mcp-header: Region`, so a 2026 client
+//     sends it as the Mcp-Param-Region header, which the server checks.
+//   - cut {afterMs}: after afterMs (50 by default) breaks its own
+//     request's stream: the response head and an SSE comment are sent,
+//     then the connection closes mid-body, as a network failure would.
+//
+// Every request (OPTIONS excluded) is recorded; Requests returns the log.
+//
 // Server-initiated notifications are logging messages (notifications/message)
 // sent outside any request, so they travel on the standalone GET stream:
 // from the tick loop (WithTicker), from [Handler.Notify], and from the
@@ -39,7 +55,12 @@ import (
 
 // The protocol revisions esshim targets. The go-sdk also speaks newer
 // drafts; pinning these keeps the example on the revisions under test.
-var protocolVersions = []string{"2025-11-25", "2025-06-18", "2025-03-26"}
+// A stateful server speaks the 2025 revisions only (the go-sdk serves
+// 2026-07-28 only statelessly); a stateless one adds 2026-07-28.
+var (
+	protocolVersions          = []string{"2025-11-25", "2025-06-18", "2025-03-26"}
+	statelessProtocolVersions = append([]string{"2026-07-28"}, protocolVersions...)
+)
 
 // Handler serves the example server over Streamable HTTP. Create it with
 // NewHandler and stop its ticker with Close.
@@ -56,6 +77,7 @@ type Handler struct {
 	stop      chan struct{}
 	stopped   sync.Once
 	ticking   sync.WaitGroup
+	log       requestLog
 }
 
 type options struct {
@@ -63,6 +85,7 @@ type options struct {
 	origin       string
 	jsonResponse bool
 	noEventStore bool
+	stateless    bool
 	logger       *slog.Logger
 }
 
@@ -91,6 +114,13 @@ func WithJSONResponse() Option { return func(o *options) { o.jsonResponse = true
 // kept for the next one.
 func WithoutEventStore() Option { return func(o *options) { o.noEventStore = true } }
 
+// WithStateless makes a 2026-07-28 server: the go-sdk's stateless mode
+// (no Mcp-Session-Id, no GET or DELETE: 405), where closing a request's
+// POST cancels its handler's context (PropagateRequestCancellation). It
+// still answers the 2025 revisions, each request on its own session; its
+// tools are echo, add, progress, slow, region and cut.
+func WithStateless() Option { return func(o *options) { o.stateless = true } }
+
 // WithLogger logs the go-sdk's server activity to l.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
@@ -100,14 +130,25 @@ func NewHandler(opts ...Option) *Handler {
 	for _, opt := range opts {
 		opt(&o)
 	}
+	versions := protocolVersions
+	if o.stateless {
+		versions = statelessProtocolVersions
+	}
 	server := mcp.NewServer(&mcp.Implementation{Name: "esshim-example", Version: "1.0.0"}, &mcp.ServerOptions{
 		Logger:                    o.logger,
-		SupportedProtocolVersions: protocolVersions,
+		SupportedProtocolVersions: versions,
 	})
 	addTools(server)
+	if !o.stateless {
+		addSessionTools(server)
+	}
 
 	httpOpts := &mcp.StreamableHTTPOptions{JSONResponse: o.jsonResponse, Logger: o.logger}
-	if !o.noEventStore {
+	if o.stateless {
+		// A 2026 server resumes nothing: no event store.
+		httpOpts.Stateless = true
+		httpOpts.PropagateRequestCancellation = true
+	} else if !o.noEventStore {
 		httpOpts.EventStore = mcp.NewMemoryEventStore(nil)
 	}
 	h := &Handler{
@@ -116,6 +157,9 @@ func NewHandler(opts ...Option) *Handler {
 		origin:    o.origin,
 		listening: map[*mcp.ServerSession]bool{},
 		stop:      make(chan struct{}),
+	}
+	if o.stateless {
+		h.addStatelessTools(server)
 	}
 	server.AddReceivingMiddleware(h.noteLogLevel)
 	if o.ticker > 0 {
@@ -146,8 +190,25 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	h.http.ServeHTTP(w, r)
+	cw := &cuttableWriter{w: w}
+	entry := h.log.begin(r, cw)
+	served := make(chan struct{})
+	go func() {
+		select {
+		case <-r.Context().Done():
+			h.log.clientClosed(entry)
+		case <-served:
+		}
+	}()
+	h.http.ServeHTTP(cw, r)
+	// Ended is set before the request's context ends with ServeHTTP, so
+	// that ending is not taken for the client's.
+	h.log.end(entry, cw.status, r.Context().Err())
+	close(served)
 }
+
+// Requests returns the request log, oldest first.
+func (h *Handler) Requests() []Request { return h.log.snapshot() }
 
 // Notify sends text as an info log message to every session, on its
 // standalone stream, and returns how many sessions it was sent to. A

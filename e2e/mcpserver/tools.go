@@ -50,6 +50,11 @@ func addTools(s *mcp.Server) {
 	mcp.AddTool(s, &mcp.Tool{Name: "echo", Description: "Answers its text argument."}, echo)
 	mcp.AddTool(s, &mcp.Tool{Name: "add", Description: "Adds two numbers."}, add)
 	mcp.AddTool(s, &mcp.Tool{Name: "progress", Description: "Reports progress steps times, then answers."}, progress)
+}
+
+// addSessionTools adds the tools that need a session: a stateless server
+// can send no request to the client and has no standalone stream.
+func addSessionTools(s *mcp.Server) {
 	mcp.AddTool(s, &mcp.Tool{Name: "ask", Description: "Asks the user a question through elicitation."}, ask)
 	mcp.AddTool(s, &mcp.Tool{Name: "sample", Description: "Asks the client's model to complete a prompt through sampling."}, sample)
 	mcp.AddTool(s, &mcp.Tool{Name: "notify", Description: "Sends a log message on the standalone stream."}, notify)
@@ -130,4 +135,78 @@ func notify(_ context.Context, req *mcp.CallToolRequest, in notifyInput) (*mcp.C
 		return nil, nil, err
 	}
 	return textResult("notified"), nil, nil
+}
+
+type slowInput struct {
+	MS float64 `json:"ms,omitempty" jsonschema:"how long to sleep, in milliseconds (30000 by default)"`
+}
+
+type regionInput struct {
+	Region string `json:"region"`
+	Text   string `json:"text,omitempty"`
+}
+
+// regionSchema marks region as an x-mcp-header parameter (SEP-2243): a
+// 2026 client mirrors it into the Mcp-Param-Region header, and the go-sdk
+// server rejects a call whose header is missing or disagrees (400, -32020).
+var regionSchema = map[string]any{
+	"type": "object",
+	"properties": map[string]any{
+		"region": map[string]any{"type": "string", "description": "where to run", "x-mcp-header": "Region"},
+		"text":   map[string]any{"type": "string", "description": "anything"},
+	},
+	"required": []string{"region"},
+}
+
+type cutInput struct {
+	AfterMS float64 `json:"afterMs,omitempty" jsonschema:"milliseconds to wait before cutting the stream (50 by default)"`
+}
+
+// addStatelessTools adds the tools of the protocol-generation tests, which
+// report to the request log.
+func (h *Handler) addStatelessTools(s *mcp.Server) {
+	mcp.AddTool(s, &mcp.Tool{Name: "slow", Description: "Sleeps ms milliseconds, or until cancelled."}, h.slow)
+	mcp.AddTool(s, &mcp.Tool{Name: "region", Description: "Answers its region, sent as the Mcp-Param-Region header too.", InputSchema: regionSchema}, region)
+	mcp.AddTool(s, &mcp.Tool{Name: "cut", Description: "Breaks its own response stream mid-call."}, h.cut)
+}
+
+func (h *Handler) slow(ctx context.Context, req *mcp.CallToolRequest, in slowInput) (*mcp.CallToolResult, any, error) {
+	d := 30 * time.Second
+	if in.MS > 0 {
+		d = time.Duration(in.MS * float64(time.Millisecond))
+	}
+	h.log.update(req.Extra.Header, func(e *Request, _ *cuttableWriter) { e.ToolStarted = time.Now() })
+	select {
+	case <-time.After(d):
+		return textResult("slept %v", d), nil, nil
+	case <-ctx.Done():
+		h.log.update(req.Extra.Header, func(e *Request, _ *cuttableWriter) { e.ToolCancelled = time.Now() })
+		return nil, nil, ctx.Err()
+	}
+}
+
+func region(_ context.Context, _ *mcp.CallToolRequest, in regionInput) (*mcp.CallToolResult, any, error) {
+	return textResult("region=%s text=%s", in.Region, in.Text), nil, nil
+}
+
+func (h *Handler) cut(ctx context.Context, req *mcp.CallToolRequest, in cutInput) (*mcp.CallToolResult, any, error) {
+	d := 50 * time.Millisecond
+	if in.AfterMS > 0 {
+		d = time.Duration(in.AfterMS * float64(time.Millisecond))
+	}
+	select {
+	case <-time.After(d):
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	}
+	var stream *cuttableWriter
+	h.log.update(req.Extra.Header, func(_ *Request, w *cuttableWriter) { stream = w })
+	if stream == nil {
+		return nil, nil, fmt.Errorf("cut: no stream for this request")
+	}
+	if err := stream.breakStream(); err != nil {
+		return nil, nil, fmt.Errorf("cut: %w", err)
+	}
+	h.log.update(req.Extra.Header, func(e *Request, _ *cuttableWriter) { e.Cut, e.CutAt = true, time.Now() })
+	return textResult("this result never arrives"), nil, nil
 }

@@ -32,68 +32,105 @@ func (e Envelope) IsRequest() bool { return e.Method != "" && e.ID != "" && e.ID
 // Scan reads the envelope of one message, which must be a JSON object.
 func Scan(msg string) (Envelope, error) {
 	var env Envelope
-	i := skipSpace(msg, 0)
-	if i >= len(msg) || msg[i] != '{' {
-		return env, ErrSyntax
-	}
-	i = skipSpace(msg, i+1)
-	if i < len(msg) && msg[i] == '}' {
-		return env, trailing(msg, i+1)
-	}
-	for {
-		if i >= len(msg) || msg[i] != '"' {
-			return env, ErrSyntax
-		}
-		keyEnd, err := skipString(msg, i)
-		if err != nil {
-			return env, err
-		}
-		key, ok := unquote(msg[i:keyEnd])
-		if !ok {
-			return env, ErrSyntax
-		}
-		i = skipSpace(msg, keyEnd)
-		if i >= len(msg) || msg[i] != ':' {
-			return env, ErrSyntax
-		}
-		start := skipSpace(msg, i+1)
-		end, err := skipValue(msg, start)
-		if err != nil {
-			return env, err
-		}
+	err := members(msg, func(key string, start, end int) error {
 		val := msg[start:end]
 		switch key {
 		case "id":
 			if !validID(val) {
-				return env, ErrSyntax
+				return ErrSyntax
 			}
 			env.ID, env.idStart, env.idEnd = val, start, end
 		case "method":
 			if val == "null" {
 				break // as if absent
 			}
-			if val[0] != '"' {
-				return env, ErrSyntax
+			m, ok := String(val)
+			if !ok {
+				return ErrSyntax
 			}
-			if env.Method, ok = unquote(val); !ok {
-				return env, ErrSyntax
-			}
+			env.Method = m
 		case "result":
 			env.HasResult = true
 		case "error":
 			env.HasError = true
 		}
-		i = skipSpace(msg, end)
-		if i >= len(msg) {
-			return env, ErrSyntax
+		return nil
+	})
+	return env, err
+}
+
+// Member returns the raw JSON text of the member key of the JSON object
+// obj, and whether obj has it. Like JSON.parse, the last of repeated keys
+// wins. Text that is not an object has no members.
+func Member(obj, key string) (string, bool) {
+	var raw string
+	var found bool
+	err := members(obj, func(k string, start, end int) error {
+		if k == key {
+			raw, found = obj[start:end], true
 		}
-		switch msg[i] {
+		return nil
+	})
+	if err != nil || !found {
+		return "", false
+	}
+	return raw, true
+}
+
+// String decodes raw, the text of a JSON value, if it is a string.
+func String(raw string) (string, bool) {
+	if raw == "" || raw[0] != '"' {
+		return "", false
+	}
+	return unquote(raw)
+}
+
+// members calls f with each member of the JSON object in s: its decoded
+// key and the byte range of its raw value. It stops at f's first error.
+func members(s string, f func(key string, start, end int) error) error {
+	i := skipSpace(s, 0)
+	if i >= len(s) || s[i] != '{' {
+		return ErrSyntax
+	}
+	i = skipSpace(s, i+1)
+	if i < len(s) && s[i] == '}' {
+		return trailing(s, i+1)
+	}
+	for {
+		if i >= len(s) || s[i] != '"' {
+			return ErrSyntax
+		}
+		keyEnd, err := skipString(s, i)
+		if err != nil {
+			return err
+		}
+		key, ok := unquote(s[i:keyEnd])
+		if !ok {
+			return ErrSyntax
+		}
+		i = skipSpace(s, keyEnd)
+		if i >= len(s) || s[i] != ':' {
+			return ErrSyntax
+		}
+		start := skipSpace(s, i+1)
+		end, err := skipValue(s, start)
+		if err != nil {
+			return err
+		}
+		if err := f(key, start, end); err != nil {
+			return err
+		}
+		i = skipSpace(s, end)
+		if i >= len(s) {
+			return ErrSyntax
+		}
+		switch s[i] {
 		case ',':
-			i = skipSpace(msg, i+1)
+			i = skipSpace(s, i+1)
 		case '}':
-			return env, trailing(msg, i+1)
+			return trailing(s, i+1)
 		default:
-			return env, ErrSyntax
+			return ErrSyntax
 		}
 	}
 }

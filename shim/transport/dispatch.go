@@ -21,6 +21,7 @@ const (
 	cbClose
 	cbSessionChange
 	cbToken
+	cbEnd
 )
 
 // callback is one queued Handler call, tagged with the lifecycle it belongs
@@ -32,6 +33,8 @@ type callback struct {
 	old   string // old session id
 	err   *shim.Error
 	token func(string)
+	end   func(StreamEnd)
+	why   StreamEnd
 }
 
 // queueLocked appends cb and wakes (or starts) the dispatcher goroutine.
@@ -48,8 +51,20 @@ func (t *Transport) queueLocked(cb callback) {
 
 // deliverableLocked reports whether cb may still reach the application:
 // Close callbacks always, everything else only while its lifecycle runs.
+// An OnEnd callback is always delivered, since it is owed exactly once, but
+// a closed lifecycle's stream can only have ended by that Close.
 func (t *Transport) deliverableLocked(cb *callback) bool {
-	return cb.kind == cbClose || cb.lc == t.cur
+	if cb.kind == cbEnd && cb.lc != t.cur && cb.why == EndStream {
+		cb.why = EndClosed
+	}
+	return cb.kind == cbClose || cb.kind == cbEnd || cb.lc == t.cur
+}
+
+// endLocked queues the OnEnd callback of one request, if it has one.
+func (t *Transport) endLocked(lc *lifecycle, end func(StreamEnd), why StreamEnd) {
+	if end != nil {
+		t.queueLocked(callback{lc: lc, kind: cbEnd, end: end, why: why})
+	}
 }
 
 // dispatch is the dispatcher goroutine. It lives while a lifecycle runs or
@@ -159,5 +174,7 @@ func (t *Transport) call(cb *callback) {
 		}
 	case cbToken:
 		cb.token(cb.text)
+	case cbEnd:
+		cb.end(cb.why)
 	}
 }

@@ -34,7 +34,10 @@ func (lc *lifecycle) expire(sess *session, sent string, trigger *stream, p *post
 	if reinit && p != nil && len(p.ids) > 0 {
 		// The server never processed this request: it is replayed in the
 		// new session, so its caller gets a real result.
-		job = &postSpec{body: p.body, ids: p.ids, onToken: p.onToken, replay: true}
+		job = &postSpec{body: p.body, ids: p.ids, onToken: p.onToken, replay: true,
+			era: p.era, header: p.header, signal: p.signal}
+		// The replay continues the request's stream: it owes its OnEnd.
+		job.onEnd, trigger.onEnd = trigger.onEnd, nil
 		keep = trigger
 	}
 	lc.replaceSessionLocked(jsonrpc.ReasonSessionExpired, keep)
@@ -84,6 +87,9 @@ func (lc *lifecycle) reinitialize(sess *session, oldID string, job *postSpec, ga
 		lc.reinit = nil
 	}
 	if lc.closed {
+		if job != nil {
+			t.endLocked(lc, job.onEnd, EndClosed)
+		}
 		t.mu.Unlock()
 		return
 	}
@@ -92,6 +98,7 @@ func (lc *lifecycle) reinitialize(sess *session, oldID string, job *postSpec, ga
 			for _, id := range job.ids {
 				lc.failLocked(id, jsonrpc.ReasonSessionExpired)
 			}
+			t.endLocked(lc, job.onEnd, EndStream)
 		}
 		if lc.sess == sess {
 			sess.id = "" // a half-made session is of no use
@@ -106,6 +113,12 @@ func (lc *lifecycle) reinitialize(sess *session, oldID string, job *postSpec, ga
 	t.mu.Unlock()
 	if job != nil {
 		_ = lc.post(lc.ctx, job) // failures settle job's requests
+		if job.onEnd != nil {
+			// It failed before its stream began.
+			t.mu.Lock()
+			t.endLocked(lc, job.onEnd, EndStream)
+			t.mu.Unlock()
+		}
 	}
 }
 

@@ -85,13 +85,19 @@ func (lc *lifecycle) goLocked(f func()) bool {
 	if lc.closed {
 		return false
 	}
+	lc.spawnLocked(f)
+	return true
+}
+
+// spawnLocked runs f on a goroutine that lc's Close waits for, even when lc
+// is closed already: for cleanup that must run (a scheduler's cancel).
+func (lc *lifecycle) spawnLocked(f func()) {
 	lc.live++
 	lc.t.goroutines++
 	go func() {
 		defer lc.exitGoroutine()
 		f()
 	}()
-	return true
 }
 
 func (lc *lifecycle) exitGoroutine() {
@@ -129,14 +135,19 @@ type timer struct {
 }
 
 // afterLocked runs f on a goroutine of lc after d, unless the timer is
-// cancelled first or lc is closed by then.
-func (lc *lifecycle) afterLocked(d time.Duration, f func()) *timer {
+// cancelled first or lc is closed by then. attempt is the stream's attempt
+// number, for Options.Scheduler.
+func (lc *lifecycle) afterLocked(d time.Duration, attempt int, f func()) *timer {
 	t := lc.t
 	lc.live++
 	t.timers++
 	tr := &timer{}
-	tr.stop = time.AfterFunc(d, func() {
+	fire := func() {
 		t.mu.Lock()
+		if tr.fired {
+			t.mu.Unlock()
+			return // a custom scheduler's late or repeated call
+		}
 		tr.fired = true
 		t.timers--
 		if tr.cancelled || lc.closed {
@@ -149,8 +160,43 @@ func (lc *lifecycle) afterLocked(d time.Duration, f func()) *timer {
 		t.mu.Unlock()
 		defer lc.exitGoroutine()
 		f()
-	}).Stop
+	}
+	if t.opts.Scheduler != nil {
+		tr.stop = lc.customTimerLocked(d, attempt, fire)
+	} else {
+		tr.stop = time.AfterFunc(d, fire).Stop
+	}
 	return tr
+}
+
+// customTimerLocked hands a timer to Options.Scheduler and returns its
+// stop function. The scheduler is application code, so it is called on a
+// goroutine of its own and never under the lock; so is the cancel function
+// it returns, which stop calls (late, if stop came first).
+func (lc *lifecycle) customTimerLocked(d time.Duration, attempt int, fire func()) (stop func() bool) {
+	t := lc.t
+	var cancel func()
+	stopped := false
+	lc.spawnLocked(func() {
+		c := t.opts.Scheduler(d, attempt, func() { go fire() })
+		t.mu.Lock()
+		cancel = c
+		late := stopped && c != nil
+		t.mu.Unlock()
+		if late {
+			c()
+		}
+	})
+	// Called under the lock, and only before fire ran (cancelTimerLocked
+	// checks), so the timer is always stopped in time: a later call of
+	// reconnect finds it fired or cancelled and does nothing.
+	return func() bool {
+		stopped = true
+		if c := cancel; c != nil {
+			lc.spawnLocked(c)
+		}
+		return true
+	}
 }
 
 // cancelLocked stops tr; if its function already started, that function

@@ -17,7 +17,7 @@ import (
 // It runs on the goroutine serving s, which owns its backoff.
 func (s *stream) scheduleLocked() {
 	lc := s.lc
-	delay, ok := s.backoff.Next(s.retryBase)
+	delay, ok := s.backoff.Next(s.retryBase, s.retryBase > 0)
 	if !ok {
 		lc.errorLocked(&shim.Error{
 			Code:    shim.CodeReconnectExhausted,
@@ -28,7 +28,7 @@ func (s *stream) scheduleLocked() {
 		return
 	}
 	s.state = stateReconnecting
-	s.timer = lc.afterLocked(delay, func() { s.connectAndServe(delay, false) })
+	s.timer = lc.afterLocked(delay, s.backoff.Attempts()-1, func() { s.connectAndServe(delay, false) })
 }
 
 // connectAndServe opens the stream by GET and serves it. first is false
@@ -60,7 +60,7 @@ func (s *stream) connect(first bool) io.ReadCloser {
 		return nil
 	}
 	h[hdrAccept] = "text/event-stream"
-	sent := lc.protocolHeadersLocked(h, s.sess)
+	sent := lc.protocolHeadersLocked(h, s.sess, s.era)
 	if s.lastEventID != "" {
 		h[hdrLastEventID] = s.lastEventID
 	}
@@ -154,13 +154,18 @@ func discard(resp *shim.Response) {
 
 // snippet reads the start of an error response's body for the message.
 func snippet(resp *shim.Response) string {
+	return strings.TrimSpace(readSome(resp, 512))
+}
+
+// readSome reads and closes the body, up to limit bytes of it.
+func readSome(resp *shim.Response, limit int) string {
 	if resp.Body == nil {
 		return ""
 	}
 	defer resp.Body.Close()
-	buf := make([]byte, 512)
+	buf := make([]byte, limit)
 	n, _ := io.ReadFull(resp.Body, buf)
-	return strings.TrimSpace(string(buf[:n]))
+	return string(buf[:n])
 }
 
 func statusText(resp *shim.Response) string {

@@ -2,6 +2,8 @@ package transport
 
 import (
 	"io"
+	"strconv"
+	"strings"
 
 	"github.com/esshim/esshim/shim"
 	"github.com/esshim/esshim/shim/jsonrpc"
@@ -16,7 +18,17 @@ type postSpec struct {
 	ids         []string // the requests in body, raw JSON ids
 	initMsg     string   // the initialize request in body, if any
 	initialized bool     // body holds notifications/initialized
+	method      string   // the method of a single message
 	onToken     func(string)
+
+	// era is the message's protocol generation; header holds its own and
+	// its body-derived headers, sent over everything else.
+	era    era
+	header shim.Header
+	// signal is SendOptions.Signal; onEnd is SendOptions.OnEnd until the
+	// POST's stream takes it over, so that it is called exactly once.
+	signal shim.Context
+	onEnd  func(StreamEnd)
 
 	// replay: the requests are already in flight (Send returned nil for
 	// them), so every failure becomes a made-up "session-expired"
@@ -60,11 +72,29 @@ type postSpec struct {
 // failures arrive as Handler.Error and a "stream-lost" response. Such a
 // stream without a request in the message ends with its connection.
 func (t *Transport) Send(ctx shim.Context, message string, opts SendOptions) error {
-	msgs, envs, err := parseMessages(message)
+	p := &postSpec{body: message, onToken: opts.OnResumptionToken, signal: opts.Signal, onEnd: opts.OnEnd}
+	err := t.send(ctx, p, opts)
+	if p.onEnd != nil {
+		// No stream took the request over: Send failed.
+		t.mu.Lock()
+		t.endLocked(t.cur, p.onEnd, EndRejected)
+		t.mu.Unlock()
+	}
+	return err
+}
+
+func (t *Transport) send(ctx shim.Context, p *postSpec, opts SendOptions) error {
+	msgs, envs, batch, err := parseMessages(p.body)
 	if err != nil {
 		return shim.Wrap(shim.CodeInvalidArgument, err)
 	}
-	p := &postSpec{body: message, onToken: opts.OnResumptionToken}
+	claim := ""
+	if !batch {
+		claim, p.method = protocolClaim(msgs[0], envs[0]), envs[0].Method
+		p.header = requestHeaders(opts.Header, msgs[0], envs[0], claim)
+	} else {
+		p.header = requestHeaders(opts.Header, "", jsonrpc.Envelope{}, "")
+	}
 	for i, env := range envs {
 		if env.IsRequest() {
 			p.ids = append(p.ids, env.ID)
@@ -76,6 +106,16 @@ func (t *Transport) Send(ctx shim.Context, message string, opts SendOptions) err
 			p.initialized = true
 		}
 	}
+	if p.signal != nil {
+		if p.signal.Err() != nil {
+			return shim.Wrap(shim.CodeAborted, p.signal.Err())
+		}
+		// Until the POST is answered, the signal aborts it as ctx does.
+		c, cancel := shim.WithCancel(ctx)
+		defer shim.AfterFunc(p.signal, cancel)()
+		defer cancel()
+		ctx = c
+	}
 
 	t.mu.Lock()
 	lc := t.cur
@@ -83,8 +123,13 @@ func (t *Transport) Send(ctx shim.Context, message string, opts SendOptions) err
 		t.mu.Unlock()
 		return shim.ErrNotStarted
 	}
-	if opts.ResumptionToken != "" {
-		lc.resumeLocked(opts.ResumptionToken, p.ids, opts.OnResumptionToken)
+	if claim == "" {
+		p.era = eraOf(lc.protocolVersion)
+	} else {
+		p.era = eraOf(claim)
+	}
+	if opts.ResumptionToken != "" && p.era.resumes() {
+		lc.resumeLocked(opts.ResumptionToken, p)
 		t.mu.Unlock()
 		return nil
 	}
@@ -108,16 +153,46 @@ func (t *Transport) Send(ctx shim.Context, message string, opts SendOptions) err
 // resumeLocked opens a resume stream for SendOptions.ResumptionToken. The
 // stream carries the message's request, and its response is handed to that
 // request whatever id the server gives it (the SDK re-sends a request under
-// a new id).
-func (lc *lifecycle) resumeLocked(token string, ids []string, onToken func(string)) {
+// a new id). In the stateless era nothing resumes: Send POSTs the message.
+func (lc *lifecycle) resumeLocked(token string, p *postSpec) {
 	s := lc.newStreamLocked(kindResume, lc.sess)
 	s.lastEventID, s.seenID, s.sawID = token, token, true
-	s.onToken = onToken
-	if len(ids) == 1 {
-		s.replayID = ids[0]
+	s.onToken = p.onToken
+	if len(p.ids) == 1 {
+		s.replayID = p.ids[0]
 	}
-	lc.registerLocked(ids, s)
+	lc.takeRequestLocked(s, p)
+	lc.registerLocked(p.ids, s)
 	lc.goLocked(func() { s.connectAndServe(0, true) })
+}
+
+// takeRequestLocked makes s the stream of p's request: it owes the
+// request's OnEnd, and the request's signal aborts it.
+func (lc *lifecycle) takeRequestLocked(s *stream, p *postSpec) {
+	s.era = p.era
+	s.onEnd, p.onEnd = p.onEnd, nil
+	if p.signal != nil {
+		s.stopSignal = shim.AfterFunc(p.signal, func() { lc.abortRequest(s) })
+	}
+}
+
+// abortRequest ends the stream s of a request whose SendOptions.Signal
+// was aborted: its fetch is aborted (the server sees the disconnect), and
+// its requests are withdrawn without an outcome, since their caller
+// abandoned them. Nothing is reported.
+func (lc *lifecycle) abortRequest(s *stream) {
+	lc.t.mu.Lock()
+	defer lc.t.mu.Unlock()
+	if s.done || lc.closed {
+		return
+	}
+	s.aborted = true
+	s.stopSignal = nil // this is its callback, which has run: nothing left to stop
+	for id := range s.pending {
+		delete(lc.inflight, id)
+	}
+	clear(s.pending)
+	lc.removeStreamLocked(s)
 }
 
 // post performs one POST and hands its response to the stream machinery.
@@ -162,15 +237,22 @@ func (lc *lifecycle) post(ctx shim.Context, p *postSpec) error {
 		}
 		return err
 	}
+	for k, v := range p.header {
+		h[k] = v
+	}
 	h[hdrContentType] = "application/json"
 	h[hdrAccept] = "application/json, text/event-stream"
 	sess := lc.sess
-	sent := lc.protocolHeadersLocked(h, sess)
+	sent := lc.protocolHeadersLocked(h, sess, p.era)
+	if v := p.header[hdrProtocolVersion]; v != "" {
+		h[hdrProtocolVersion] = v // the body's claim
+	}
 	if p.hs != nil {
 		delete(h, hdrProtocolVersion) // as the application's initialize went out
 	}
 	s := lc.newStreamLocked(kindPost, sess)
 	s.onToken, s.hs = p.onToken, p.hs
+	lc.takeRequestLocked(s, p)
 	if p.replay {
 		lc.bindLocked(p.ids, s)
 	} else {
@@ -211,7 +293,16 @@ func (lc *lifecycle) postResponse(s *stream, p *postSpec, sess *session, sent st
 		return nil
 	}
 	if status < 200 || status > 299 {
-		text := snippet(resp)
+		var text string
+		if s.era.errorAnswers(status, p.method == methodDiscover) && len(p.ids) == 1 {
+			body := readSome(resp, maxErrorBody)
+			if answered, err := lc.errorBody(s, p, status, body); answered {
+				return err
+			}
+			text = strings.TrimSpace(body[:min(len(body), 512)])
+		} else {
+			text = snippet(resp)
+		}
 		msg := "Error POSTing to endpoint"
 		if text != "" {
 			msg += ": " + text
@@ -220,7 +311,7 @@ func (lc *lifecycle) postResponse(s *stream, p *postSpec, sess *session, sent st
 	}
 
 	t.mu.Lock()
-	lc.adoptSessionLocked(sess, sent, resp)
+	lc.adoptSessionLocked(sess, sent, resp, p.era)
 	if !p.quiet && lc.sess == sess {
 		// An application request succeeded in this session (the
 		// transport's own handshake messages do not count).
@@ -237,7 +328,7 @@ func (lc *lifecycle) postResponse(s *stream, p *postSpec, sess *session, sent st
 		lc.failStreamLocked(s, jsonrpc.ReasonStreamLost)
 		lc.removeStreamLocked(s)
 		t.mu.Unlock()
-		if p.initialized {
+		if p.initialized && p.era.hasStandalone() {
 			lc.openStandalone(sess)
 		}
 		return nil
@@ -248,7 +339,7 @@ func (lc *lifecycle) postResponse(s *stream, p *postSpec, sess *session, sent st
 		defer t.mu.Unlock()
 		if s.done || lc.closed {
 			discard(resp)
-			return lc.abandonedLocked(p)
+			return lc.abandonedLocked(s, p)
 		}
 		s.state = stateOpen
 		body := bodyOf(resp)
@@ -279,13 +370,13 @@ func (lc *lifecycle) jsonResponse(s *stream, p *postSpec, resp *shim.Response) e
 	if err != nil {
 		return lc.postFailed(s, p, asError(err, shim.CodeNetwork), false)
 	}
-	msgs, envs, perr := parseMessages(string(data))
+	msgs, envs, _, perr := parseMessages(string(data))
 
 	t := lc.t
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if s.done || lc.closed {
-		return lc.abandonedLocked(p)
+		return lc.abandonedLocked(s, p)
 	}
 	if perr != nil {
 		lc.errorLocked(invalidMessage(perr))
@@ -310,7 +401,13 @@ func (lc *lifecycle) postFailed(s *stream, p *postSpec, err *shim.Error, callerC
 	defer t.mu.Unlock()
 	if s.done || lc.closed {
 		lc.withdrawLocked(p.ids, s)
-		return lc.abandonedLocked(p)
+		return lc.abandonedLocked(s, p)
+	}
+	// Send returns the error: the request's stream never began.
+	if p.signal != nil && p.signal.Err() != nil {
+		s.aborted = true
+	} else {
+		s.rejected = !p.replay
 	}
 	lc.removeStreamLocked(s)
 	if callerCancelled {
@@ -340,14 +437,16 @@ func (lc *lifecycle) failPostLocked(p *postSpec, s *stream, err *shim.Error) {
 	}
 }
 
-// abandonedLocked is the result of a POST whose stream was removed under
-// it: by Close (the caller gets CLOSED), or by the end of its session,
-// which settled its requests already (nil), or which caught a message
-// without requests (ABORTED).
-func (lc *lifecycle) abandonedLocked(p *postSpec) error {
+// abandonedLocked is the result of a POST whose stream s was removed under
+// it: by Close (the caller gets CLOSED), by its signal (ABORTED), or by the
+// end of its session, which settled its requests already (nil), or which
+// caught a message without requests (ABORTED).
+func (lc *lifecycle) abandonedLocked(s *stream, p *postSpec) error {
 	switch {
 	case lc.closed:
 		return errClosed
+	case s.aborted:
+		return shim.Wrap(shim.CodeAborted, p.signal.Err())
 	case len(p.ids) > 0 || p.replay:
 		return nil
 	default:
@@ -356,3 +455,50 @@ func (lc *lifecycle) abandonedLocked(p *postSpec) error {
 }
 
 var errSessionEnded = shim.NewError(shim.CodeAborted, "the session ended before the message was answered")
+
+// maxErrorBody bounds the body of an error response the transport reads.
+const maxErrorBody = 64 << 10
+
+// errorBody handles the body of an HTTP error that may answer a
+// stateless-era request (see era.errorAnswers). When the body is the
+// request's JSON-RPC error, the server has answered it, so it is delivered
+// and the POST succeeds, as with the SDK v2. The server/discover probe is
+// also answered by any other JSON-RPC error (a 2025 server's "not
+// initialized", id null, takes the probe's id) or, without one, by a
+// made-up error with data.reason "http-error": the SDK v2's Client reads
+// the same statuses and bodies as a fallback to initialize when its own
+// transport throws them. answered is false when the body answers nothing.
+func (lc *lifecycle) errorBody(s *stream, p *postSpec, status int, body string) (answered bool, err error) {
+	id := p.ids[0]
+	msgs, envs, batch, perr := parseMessages(body)
+	isError := perr == nil && !batch && envs[0].HasError
+	var msg string
+	switch {
+	case isError && envs[0].ID == id:
+		msg = msgs[0]
+	case p.method != methodDiscover:
+		return false, nil
+	case isError && envs[0].ID != "":
+		msg = jsonrpc.WithID(msgs[0], envs[0], id)
+	default:
+		text := strings.TrimSpace(body[:min(len(body), 512)])
+		msg = jsonrpc.ErrorResponse(id, jsonrpc.CodeConnectionLost,
+			"HTTP "+strconv.Itoa(status)+" to "+methodDiscover+": "+text, jsonrpc.ReasonHTTPError)
+	}
+	env, err := jsonrpc.Scan(msg)
+	if err != nil {
+		return false, nil
+	}
+	t := lc.t
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if s.done || lc.closed {
+		return true, lc.abandonedLocked(s, p)
+	}
+	s.deliverLocked(msg, env)
+	lc.removeStreamLocked(s)
+	return true, nil
+}
+
+// methodDiscover is the 2026-07-28 version negotiation probe.
+const methodDiscover = "server/discover"

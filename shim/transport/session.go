@@ -28,6 +28,8 @@ const (
 	hdrLastEventID     = "last-event-id"
 	hdrAccept          = "accept"
 	hdrContentType     = "content-type"
+	hdrMethod          = "mcp-method"
+	hdrName            = "mcp-name"
 )
 
 // userHeaders returns the application's headers for one request: the
@@ -52,7 +54,7 @@ func (lc *lifecycle) userHeaders(ctx shim.Context) (shim.Header, error) {
 	return h, nil
 }
 
-var protocolHeaders = [...]string{hdrSessionID, hdrProtocolVersion, hdrLastEventID, hdrAccept, hdrContentType}
+var protocolHeaders = [...]string{hdrSessionID, hdrProtocolVersion, hdrLastEventID, hdrAccept, hdrContentType, hdrMethod, hdrName}
 
 // hookError is the error of a request whose headers hook failed: ABORTED
 // when ctx ended the wait, INVALID_HEADER as the hook's conversion found
@@ -84,23 +86,26 @@ func (lc *lifecycle) fetch(ctx shim.Context, req *shim.Request) (*shim.Response,
 }
 
 // originBound reports whether h holds state that belongs to the endpoint's
-// origin: anything beyond content negotiation and the protocol version,
-// that is the session id, Last-Event-ID and every application header.
+// origin: anything beyond content negotiation, the protocol version and
+// the headers derived from the body (Mcp-Method, Mcp-Name), that is the
+// session id, Last-Event-ID and every application header.
 func originBound(h shim.Header) bool {
 	for k := range h {
 		switch k {
-		case hdrAccept, hdrContentType, hdrProtocolVersion:
+		case hdrAccept, hdrContentType, hdrProtocolVersion, hdrMethod, hdrName:
 		default:
 			return true
 		}
 	}
 	return false
 }
-// protocolHeadersLocked adds the session and version headers to h and
-// returns the session id as sent: whether a 404 means expiry is decided
-// from this value, never from state read after the response.
-func (lc *lifecycle) protocolHeadersLocked(h shim.Header, sess *session) string {
-	if sess.id != "" {
+
+// protocolHeadersLocked adds the session and version headers of a request
+// of era e to h and returns the session id as sent: whether a 404 means
+// expiry is decided from this value, never from state read after the
+// response.
+func (lc *lifecycle) protocolHeadersLocked(h shim.Header, sess *session, e era) string {
+	if sess.id != "" && e.carriesSession() {
 		h[hdrSessionID] = sess.id
 	}
 	if lc.protocolVersion != "" {
@@ -122,8 +127,9 @@ func (lc *lifecycle) request(method string, h shim.Header, body []byte) *shim.Re
 // only does so when the session is still the one the request was sent in
 // (same struct, same id): a late answer to a request of an expired or
 // replaced session must never overwrite the newer one.
-func (lc *lifecycle) adoptSessionLocked(sess *session, sent string, resp *shim.Response) {
-	if lc.closed || lc.sess != sess || sess.id != sent {
+// A response to a request of an era without sessions sets none.
+func (lc *lifecycle) adoptSessionLocked(sess *session, sent string, resp *shim.Response, e era) {
+	if lc.closed || lc.sess != sess || sess.id != sent || !e.carriesSession() {
 		return
 	}
 	if id := resp.Header.Get(hdrSessionID); id != "" {

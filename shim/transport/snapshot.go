@@ -5,8 +5,11 @@ package transport
 type Snapshot struct {
 	Lifecycle int // number of the current (or last) lifecycle; 0 before the first Start
 	SessionID string
-	Streams   []StreamInfo // live streams, by ID
-	Inflight  []string     // raw JSON ids of requests awaiting an outcome, sorted
+	// Era is the protocol generation of the transport's protocol version:
+	// "legacy" (2025 revisions, sessions) or "modern" (2026-07-28 on).
+	Era      string
+	Streams  []StreamInfo // live streams, by ID
+	Inflight []string     // raw JSON ids of requests awaiting an outcome, sorted
 	// Goroutines and Timers count the transport's own live goroutines
 	// (including the callback dispatcher) and pending timers, over all
 	// lifecycles: after Close's channel is closed and the callbacks are
@@ -29,12 +32,14 @@ type StreamInfo struct {
 func (t *Transport) Snapshot() Snapshot {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	snap := Snapshot{Lifecycle: t.starts, Goroutines: t.goroutines, Timers: t.timers, SessionID: t.seedSession}
+	snap := Snapshot{Lifecycle: t.starts, Goroutines: t.goroutines, Timers: t.timers, SessionID: t.seedSession,
+		Era: eraOf(t.seedVersion).String()}
 	lc := t.cur
 	if lc == nil {
 		return snap
 	}
 	snap.SessionID = lc.sess.id
+	snap.Era = eraOf(lc.protocolVersion).String()
 	for _, s := range lc.streams {
 		snap.Streams = append(snap.Streams, StreamInfo{
 			ID: s.id, Kind: s.kind, State: s.state, LastEventID: s.lastEventID,

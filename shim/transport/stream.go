@@ -48,6 +48,13 @@ type stream struct {
 	reconnects  int
 	timer       *timer
 	onToken     func(string)
+	era         era // of the request it carries; the session era for GET streams
+	// onEnd is the carried request's SendOptions.OnEnd, owed once when
+	// the stream is removed; aborted and rejected say why it was.
+	onEnd      func(StreamEnd)
+	aborted    bool        // by the request's SendOptions.Signal
+	rejected   bool        // its Send returned an error
+	stopSignal func() bool // stops watching that signal
 
 	// Set at creation, read-only afterwards.
 	replayID string     // set by SendOptions.ResumptionToken: responses here answer this id
@@ -94,6 +101,23 @@ func (lc *lifecycle) removeStreamLocked(s *stream) {
 	if s.hs != nil {
 		s.hs.finishLocked(false, nil)
 	}
+	if s.stopSignal != nil {
+		s.stopSignal()
+		s.stopSignal = nil
+	}
+	if s.onEnd != nil {
+		why := EndStream
+		switch {
+		case s.aborted:
+			why = EndAborted
+		case lc.closed:
+			why = EndClosed
+		case s.rejected:
+			why = EndRejected
+		}
+		lc.t.endLocked(lc, s.onEnd, why)
+		s.onEnd = nil
+	}
 }
 
 // serve reads one connection's body to its end, then decides the stream's
@@ -104,7 +128,7 @@ func (s *stream) serve(body io.ReadCloser, delay time.Duration) {
 	err := s.read(body)
 	body.Close()
 	if ms, ok := s.parser.Retry(); ok {
-		s.retryBase = time.Duration(ms) * time.Millisecond
+		s.retryBase = shim.RetryDelay(ms)
 	}
 	s.ended(err, time.Since(opened) > delay)
 }
@@ -149,7 +173,7 @@ func (s *stream) event(ev sse.Event) {
 	var perr error
 	// Events without data (priming events, keep-alives) carry no message.
 	if ev.Type == "message" && ev.Data != "" {
-		msgs, envs, perr = parseMessages(ev.Data)
+		msgs, envs, _, perr = parseMessages(ev.Data)
 	}
 	lc := s.lc
 	lc.t.mu.Lock()
@@ -241,9 +265,11 @@ func (s *stream) ended(err error, stayedOpen bool) {
 			// their retry says.
 			lc.removeStreamLocked(s)
 			return
-		case !s.sawID:
-			// No event id: there is nothing to resume from, so its
-			// requests fail now rather than at their timeout.
+		case !s.sawID || !s.era.resumes():
+			// No event id, or an era without resumption: there is
+			// nothing to resume from, so its requests fail now rather
+			// than at their timeout (in the stateless era the request is
+			// lost, and the client re-issues it).
 			lc.failStreamLocked(s, jsonrpc.ReasonStreamLost)
 			lc.removeStreamLocked(s)
 			return
@@ -254,18 +280,18 @@ func (s *stream) ended(err error, stayedOpen bool) {
 }
 
 // parseMessages splits a JSON-RPC message or batch and scans each element.
-func parseMessages(text string) ([]string, []jsonrpc.Envelope, error) {
-	msgs, _, err := jsonrpc.Split(text)
+func parseMessages(text string) (msgs []string, envs []jsonrpc.Envelope, batch bool, err error) {
+	msgs, batch, err = jsonrpc.Split(text)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
-	envs := make([]jsonrpc.Envelope, len(msgs))
+	envs = make([]jsonrpc.Envelope, len(msgs))
 	for i, m := range msgs {
 		if envs[i], err = jsonrpc.Scan(m); err != nil {
-			return nil, nil, err
+			return nil, nil, false, err
 		}
 	}
-	return msgs, envs, nil
+	return msgs, envs, batch, nil
 }
 
 // invalidMessage is the error for server data that is not JSON-RPC.

@@ -22,6 +22,11 @@ func (t *Transport) TerminateSession(ctx shim.Context) error {
 		}
 		return nil
 	}
+	if !eraOf(lc.protocolVersion).carriesSession() {
+		// No session to end: nothing is sent.
+		t.mu.Unlock()
+		return nil
+	}
 	lc.enterLocked()
 	gate := lc.reinit
 	t.mu.Unlock()
@@ -57,7 +62,7 @@ func (t *Transport) TerminateSession(ctx shim.Context) error {
 		t.mu.Unlock()
 		return nil
 	}
-	sent := lc.protocolHeadersLocked(h, sess)
+	sent := lc.protocolHeadersLocked(h, sess, eraSession)
 	t.mu.Unlock()
 
 	resp, err := lc.fetch(fctx, lc.request("DELETE", h, nil))

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"sync"
+	"time"
 
 	"github.com/esshim/esshim/shim"
 )
@@ -60,7 +61,14 @@ type Options struct {
 	// MaxEventSize bounds one SSE event and one JSON response body, in
 	// bytes; zero means sse.DefaultMaxEventSize.
 	MaxEventSize int
-	Handler      Handler
+	// Scheduler, when set, replaces the reconnect timer (the SDK v2's
+	// reconnectionScheduler): it must arrange for reconnect to be called
+	// after about delay, and may return a function that cancels that.
+	// attempt counts the stream's attempts since its last progress, from
+	// 0. It is called without a lock. reconnect may be called at most once
+	// and from anywhere; after a cancel, or after Close, it does nothing.
+	Scheduler func(delay time.Duration, attempt int, reconnect func()) (cancel func())
+	Handler   Handler
 }
 
 // Handler receives what the transport delivers. All fields are optional.
@@ -96,7 +104,42 @@ type SendOptions struct {
 	// RelatedRequestID is accepted for API parity; client transports do
 	// not use it (the TypeScript SDK's does not either).
 	RelatedRequestID string
+	// Header holds this message's own headers (the SDK v2's per-request
+	// headers, such as Mcp-Param-*), sent over the transport's. Names the
+	// transport owns (see ownedRequestHeaders) are ignored, as the SDK
+	// ignores them.
+	Header shim.Header
+	// Signal aborts this request alone (the SDK v2's requestSignal): its
+	// POST and its response stream end at once, and the server sees the
+	// disconnect, which in the stateless era cancels the request. Its
+	// requests are withdrawn without an outcome (the caller abandoned
+	// them), Send returns ABORTED if it has not returned yet, and nothing
+	// reaches Handler.Error. The transport stays usable.
+	Signal shim.Context
+	// OnEnd is called exactly once per Send, through the callback queue
+	// (after the messages of the request's stream), when the transport is
+	// done with the request; see StreamEnd for why. It is called even
+	// after Close, with EndClosed, so that a binding can free what it
+	// attached to the request.
+	OnEnd func(StreamEnd)
 }
+
+// StreamEnd says why a request's stream ended, for SendOptions.OnEnd.
+type StreamEnd uint8
+
+const (
+	// EndStream: Send returned nil and the request's response stream has
+	// ended: the server closed it (or answered with JSON or 202), the
+	// network dropped it, its reconnects ran out, or its session ended.
+	// This is the SDK v2's onRequestStreamEnd.
+	EndStream StreamEnd = iota
+	// EndAborted: SendOptions.Signal ended the request.
+	EndAborted
+	// EndClosed: the lifecycle was closed first.
+	EndClosed
+	// EndRejected: Send returned an error.
+	EndRejected
+)
 
 // Transport is the connection manager of one MCP endpoint. It can be
 // started and closed any number of times; each start begins a new
