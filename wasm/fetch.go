@@ -49,7 +49,12 @@ func (f browserFetcher) Fetch(ctx shim.Context, req *shim.Request) (*shim.Respon
 	// response that arrives later has its body cancelled.
 	resp, err := awaitOr(ctx, pending, cancelBody)
 	if err != nil {
-		stopAbort()
+		// When ctx ended the wait, the abort must still happen (the server
+		// sees the request end): if stopAbort caught it before its
+		// goroutine ran, abort here.
+		if stopAbort() && ctx.Err() != nil {
+			ex.abort()
+		}
 		if ctx.Err() != nil {
 			return nil, shim.Wrap(shim.CodeAborted, ctx.Err())
 		}
