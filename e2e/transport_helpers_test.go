@@ -142,6 +142,7 @@ type snapshot struct {
 	TransportGoroutines int               `json:"transportGoroutines"`
 	Goroutines          int               `json:"goroutines"`
 	Funcs               int               `json:"funcs"`
+	Awaits              int               `json:"awaits"`
 }
 
 // kinds lists the kinds of the snapshot's streams, sorted.

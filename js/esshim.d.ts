@@ -1,22 +1,31 @@
 // Type declarations for esshim's ES module (dist/esshim.js).
 
+/**
+ * The error codes: exactly the table in shim/errors.go (a Go test checks it). The README's error table says
+ * which operation gives which code.
+ */
+export type ErrorCode =
+  | 'HTTP_ERROR'
+  | 'UNEXPECTED_CONTENT_TYPE'
+  | 'ALREADY_STARTED'
+  | 'NOT_STARTED'
+  | 'NETWORK_ERROR'
+  | 'RECONNECT_EXHAUSTED'
+  | 'EVENT_TOO_LARGE'
+  | 'SESSION_EXPIRED'
+  | 'CLOSED'
+  | 'ABORTED'
+  | 'INTERNAL_ERROR'
+  | 'INVALID_ARGUMENT'
+  | 'INVALID_MESSAGE'
+  | 'INVALID_HEADER'
+  | 'HEADERS_HOOK_FAILED'
+  | 'REDIRECT_BLOCKED'
+  | 'CORS_BLOCKED';
+
 /** Every error esshim throws, rejects with or reports carries a string code. */
 export interface EsshimError extends Error {
-  code:
-    | 'HTTP_ERROR'
-    | 'UNEXPECTED_CONTENT_TYPE'
-    | 'ALREADY_STARTED'
-    | 'NOT_STARTED'
-    | 'NETWORK_ERROR'
-    | 'RECONNECT_EXHAUSTED'
-    | 'EVENT_TOO_LARGE'
-    | 'SESSION_EXPIRED'
-    | 'CLOSED'
-    | 'ABORTED'
-    | 'INVALID_ARGUMENT'
-    | 'INVALID_MESSAGE'
-    | 'CORS_BLOCKED'
-    | 'INTERNAL_ERROR';
+  code: ErrorCode;
   /** The HTTP status, where a response was involved. */
   status?: number;
 }
@@ -113,12 +122,17 @@ export interface StreamableHTTPClientTransportOptions {
   maxStepUpRetries?: number;
   /** SDK v2 option, accepted; esshim's OAuth support does not use it yet. */
   skipIssuerMetadataValidation?: boolean;
-  /** SDK v2 option: how a redirect of the transport's requests is handled. Default 'same-origin'. */
-  redirectPolicy?: 'same-origin' | 'follow';
   /** SDK v2 option: schedules each reconnect instead of a timer. */
   reconnectionScheduler?: ReconnectionScheduler;
   /** What a 404 to a request that carried the session id does. Default 'error'. */
   sessionExpiry?: 'error' | 'reinitialize';
+  /**
+   * The SDK's redirectPolicy. 'same-origin' (default): a redirect is followed only within the endpoint's
+   * origin, where the target can be seen (never in a browser, which hides it); any other fails with
+   * REDIRECT_BLOCKED and nothing reaches its target. 'follow': fetch follows redirects of requests that carry
+   * no session id, Last-Event-ID or application header; those are treated as under 'same-origin'.
+   */
+  redirectPolicy?: 'same-origin' | 'follow';
   /** Largest SSE event in bytes. Default 16 MiB. */
   maxEventSize?: number;
 }
@@ -179,6 +193,8 @@ export interface TransportSnapshot {
   goroutines: number;
   /** js.Funcs not yet released, program-wide. */
   funcs: number;
+  /** JS promises Go is waiting for (fetches, body reads, headers hooks). */
+  awaits: number;
 }
 
 /**
@@ -250,6 +266,8 @@ export declare class EventSource extends EventTarget {
 
 export interface Esshim {
   readonly version: string;
+  /** The error-code table: every code, mapped to itself. */
+  readonly codes: Readonly<Record<ErrorCode, ErrorCode>>;
   readonly StreamableHTTPClientTransport: typeof StreamableHTTPClientTransport;
   readonly EventSource: typeof EventSource;
   /** Replaces target.EventSource (default globalThis) with esshim's; returns a function that restores it. */
@@ -260,7 +278,7 @@ export interface Esshim {
   readonly debug: {
     panic(): never;
     panicAsync(): Promise<never>;
-    stats(): { goroutines: number; funcs: number; /** bytes of wasm linear memory, which never shrinks */ wasmMemory: number };
+    stats(): { goroutines: number; funcs: number; awaits: number; /** bytes of wasm linear memory, which never shrinks */ wasmMemory: number };
   };
 }
 

@@ -57,6 +57,9 @@ async function compile(source) {
   return WebAssembly.compile(await response.arrayBuffer());
 }
 
+// codedError makes the Error every esshim failure is. Its code comes from
+// Go's one table (core.codes, from shim/errors.go); only the two load
+// failures, before Go runs, spell theirs, and a Go test checks both names.
 function codedError(code, message, status) {
   const err = new Error(message);
   err.code = code;
@@ -76,6 +79,7 @@ function call(fn, ...args) {
 function makeShim(core, memory) {
   const shim = {
     version: core.version,
+    codes: core.codes,
     StreamableHTTPClientTransport: transportClass(core),
     EventSource: eventSourceClass(core),
     install: (target = globalThis) => install(target, shim.EventSource),
@@ -139,7 +143,12 @@ function transportClass(core) {
     #lifecycle = { generation: 0 };
 
     constructor(url, options = {}) {
-      this.#url = url instanceof URL ? url : new URL(String(url), baseURL());
+      try {
+        this.#url = url instanceof URL ? url : new URL(String(url), baseURL());
+      } catch {
+        // Not the URL itself in the message: it may carry a token.
+        throw codedError(core.codes.INVALID_ARGUMENT, 'esshim: the transport URL is not a valid URL');
+      }
       this.onmessage = undefined;
       this.onerror = undefined;
       this.onclose = undefined;
@@ -182,7 +191,7 @@ function transportClass(core) {
         try {
           message = JSON.parse(json);
         } catch (err) {
-          t.onerror?.(codedError('INVALID_MESSAGE', `esshim: the server sent invalid JSON: ${err.message}`));
+          t.onerror?.(codedError(core.codes.INVALID_MESSAGE, `esshim: the server sent invalid JSON: ${err.message}`));
           return;
         }
         t.onmessage?.(message);
@@ -222,6 +231,14 @@ function transportClass(core) {
      * onresumptiontoken, requestSignal, onRequestStreamEnd, headers (the SDK's TransportSendOptions).
      */
     async send(message, options = {}) {
+      let json;
+      try {
+        json = JSON.stringify(message);
+      } catch (err) {
+        // A cyclic object or a BigInt: as fetch would, but with a code.
+        throw codedError(core.codes.INVALID_ARGUMENT, `esshim: send(): the message cannot be serialized as JSON: ${err.message}`);
+      }
+      if (typeof json !== 'string') throw codedError(core.codes.INVALID_ARGUMENT, 'esshim: send(): the message is not a JSON value');
       const end = options?.onRequestStreamEnd;
       if (typeof end === 'function') {
         // Through the callback queue, after the messages of its stream.
@@ -236,7 +253,7 @@ function transportClass(core) {
         signal.addEventListener('abort', () => queueMicrotask(() => relay.abort()), { once: true });
         options = { ...options, requestSignal: relay.signal };
       }
-      return call(core.transportSend, this.#h, JSON.stringify(message), options);
+      return call(core.transportSend, this.#h, json, options);
     }
 
     /** Ends the lifecycle; resolves once every fetch is aborted and every timer cancelled. Idempotent. */

@@ -24,7 +24,30 @@ const (
 	// misconfiguration of the server explains; the message names the
 	// header the server must send (see transport/cors.go).
 	CodeCORSBlocked Code = "CORS_BLOCKED"
+	// CodeInvalidMessage: a server sent data that is not JSON-RPC.
+	CodeInvalidMessage Code = "INVALID_MESSAGE"
+	// CodeInvalidHeader: a header name or value is not valid HTTP; the
+	// request was not sent. The message names the header, never its value.
+	CodeInvalidHeader Code = "INVALID_HEADER"
+	// CodeHeadersHook: the application's headers hook (or auth provider)
+	// threw or rejected; the request was not sent.
+	CodeHeadersHook Code = "HEADERS_HOOK_FAILED"
+	// CodeRedirectBlocked: the server redirected a request, and the
+	// redirect policy did not allow following it; nothing was sent to the
+	// redirect's target.
+	CodeRedirectBlocked Code = "REDIRECT_BLOCKED"
 )
+
+// Codes lists every Code, in the order of the declarations above. It is
+// the one error-code table: the wasm exports it to JS, and a test checks
+// that js/esshim.d.ts and js/esshim.js use exactly these names.
+var Codes = []Code{
+	CodeHTTP, CodeUnexpectedContentType, CodeAlreadyStarted, CodeNotStarted,
+	CodeNetwork, CodeReconnectExhausted, CodeEventTooLarge, CodeSessionExpired,
+	CodeClosed, CodeAborted, CodeInternal, CodeInvalidArgument,
+	CodeInvalidMessage, CodeInvalidHeader, CodeHeadersHook, CodeRedirectBlocked,
+	CodeCORSBlocked,
+}
 
 // Error is the one error type esshim hands to callers. It carries a [Code],
 // the HTTP status where HTTP was involved, and the underlying cause.

@@ -31,6 +31,10 @@ type Request struct {
 	// Empty means the platform default. Native fetchers ignore them.
 	Credentials string
 	Mode        string
+	// Redirect is the fetch redirect mode: "manual" or "follow" (also what
+	// empty means). The core sets it (see RedirectPolicy.Fetch): with
+	// "manual" a fetcher returns a redirect response as it is.
+	Redirect string
 
 	// Init is an opaque value owned by the platform layer: the browser
 	// adapter uses it to carry the caller's RequestInit (cache, redirect,
@@ -51,6 +55,12 @@ type Response struct {
 	// server listed in Access-Control-Expose-Headers. Native fetchers
 	// leave it false.
 	CrossOrigin bool
+	// Location is the absolute target of a redirect response (a 3xx with
+	// a Location header, resolved against URL) when the platform shows
+	// it, as Node's fetch and net/http do. A browser does not: it answers
+	// a "manual" redirect with an opaque response, OpaqueRedirect.
+	Location       string
+	OpaqueRedirect bool
 	// Body streams the response body. The caller must Close it.
 	Body io.ReadCloser
 }

@@ -25,5 +25,6 @@ func statsObject() safejs.Value {
 	o := newObject()
 	_ = o.Set("goroutines", runtime.NumGoroutine())
 	_ = o.Set("funcs", int(liveFuncs.Load()))
+	_ = o.Set("awaits", awaitsUnderWay())
 	return o
 }

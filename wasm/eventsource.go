@@ -34,10 +34,14 @@ func registerEventSource(t exportTable) {
 // events(flat [type, data, lastEventId, ...]) and error(readyState).
 func eventSourceOpen(args []safejs.Value) any {
 	url, init, cb := stringOf(arg(args, 0)), arg(args, 1), arg(args, 2)
+	header, err := headersFrom(prop(init, "headers"))
+	if err != nil {
+		return toJSError(err) // fail closed: never open without the headers asked for
+	}
 	opts := eventsource.Options{
 		URL:             url,
 		Method:          stringProp(init, "method", ""),
-		Header:          headersFrom(prop(init, "headers")),
+		Header:          header,
 		Body:            bodyFrom(prop(init, "body")),
 		WithCredentials: boolProp(init, "withCredentials"),
 		Fetcher:         eventSourceFetcherFrom(init),

@@ -22,10 +22,14 @@ var eventStreams handleTable[shim.CancelFunc]
 // lastEventId, retry} or rejects with a coded Error.
 func openEventStream(args []safejs.Value) any {
 	url, opts, callbacks := stringOf(arg(args, 0)), arg(args, 1), arg(args, 2)
+	header, err := headersFrom(prop(opts, "headers"))
+	if err != nil {
+		return toJSError(err)
+	}
 	req := &shim.Request{
 		Method:      stringProp(opts, "method", "GET"),
 		URL:         url,
-		Header:      headersFrom(prop(opts, "headers")),
+		Header:      header,
 		Body:        bodyFrom(prop(opts, "body")),
 		Credentials: stringProp(opts, "credentials", ""),
 		Mode:        stringProp(opts, "mode", ""),
@@ -36,6 +40,9 @@ func openEventStream(args []safejs.Value) any {
 	lastEventID := stringProp(opts, "lastEventId", "")
 	if lastEventID != "" {
 		req.Header.Set("last-event-id", lastEventID)
+	}
+	if err := req.Header.Validate(); err != nil {
+		return toJSError(err)
 	}
 	fetcher := fetcherFrom(opts)
 	maxEventSize := intProp(opts, "maxEventSize", 0)

@@ -18,6 +18,7 @@ type exportTable struct {
 func newExports() safejs.Value {
 	t := exportTable{obj: newObject()}
 	_ = t.obj.Set("version", version)
+	_ = t.obj.Set("codes", codesObject())
 	t.fn("openEventStream", openEventStream)
 	t.fn("closeEventStream", closeEventStream)
 	registerTransport(t)

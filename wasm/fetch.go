@@ -44,11 +44,17 @@ func (f browserFetcher) Fetch(ctx shim.Context, req *shim.Request) (*shim.Respon
 		stopAbort()
 		return nil, shim.Wrap(shim.CodeNetwork, err)
 	}
-	// Abort, not ctx, ends the wait: the promise then rejects promptly, and
-	// its callbacks are released rather than left behind.
-	resp, err := await(shim.Background(), pending)
+	// The abort makes fetch's promise reject at once, but a custom fetch
+	// may ignore its signal: the wait ends with ctx all the same, and a
+	// response that arrives later has its body cancelled.
+	resp, err := awaitOr(ctx, pending, cancelBody)
 	if err != nil {
-		stopAbort()
+		// When ctx ended the wait, the abort must still happen (the server
+		// sees the request end): if stopAbort caught it before its
+		// goroutine ran, abort here.
+		if stopAbort() && ctx.Err() != nil {
+			ex.abort()
+		}
 		if ctx.Err() != nil {
 			return nil, shim.Wrap(shim.CodeAborted, ctx.Err())
 		}
@@ -60,6 +66,11 @@ func (f browserFetcher) Fetch(ctx shim.Context, req *shim.Request) (*shim.Respon
 		URL:         stringProp(resp, "url", req.URL),
 		Header:      coreHeaders(prop(resp, "headers")),
 		CrossOrigin: stringProp(resp, "type", "") == "cors",
+	}
+	if stringProp(resp, "type", "") == "opaqueredirect" {
+		out.OpaqueRedirect = true
+	} else if out.Status >= 300 && out.Status <= 399 {
+		out.Location = redirectTarget(resp, out.URL)
 	}
 	body := prop(resp, "body")
 	if !isSet(body) {
@@ -137,28 +148,42 @@ func requestInit(req *shim.Request) safejs.Value {
 	if req.Mode != "" {
 		_ = init.Set("mode", req.Mode)
 	}
+	// The core's redirect mode, unless the caller's own init asks for the
+	// stricter "error" or "manual", which are kept as the SDK keeps them.
+	if r := stringProp(init, "redirect", ""); req.Redirect != "" && r != "error" && r != "manual" {
+		_ = init.Set("redirect", req.Redirect)
+	}
 	return init
 }
 
-// responseHeader copies a Headers object. Array.from(headers) yields
-// [name, value] pairs with lower-case names, already joined.
-func responseHeader(h safejs.Value) shim.Header {
-	out := shim.Header{}
-	if !isSet(h) {
-		return out
+var (
+	jsURL       = mustGet(jsGlobal, "URL")
+	jsLocation  = func() safejs.Value { v, _ := safejs.ValueOf("location"); return v }()
+)
+
+// redirectTarget resolves the Location of a redirect response against its
+// URL, where the platform shows it (Node's fetch does, a browser's opaque
+// redirect does not); "" otherwise.
+func redirectTarget(resp safejs.Value, base string) string {
+	loc, err := prop(resp, "headers").Call("get", jsLocation)
+	if err != nil || loc.Type() != safejs.TypeString {
+		return ""
 	}
-	pairs, err := jsArray.Call("from", h)
+	u, err := jsURL.New(loc, base)
 	if err != nil {
-		return out
+		return ""
 	}
-	n, _ := pairs.Length()
-	for i := 0; i < n; i++ {
-		pair, _ := pairs.Index(i)
-		k, _ := pair.Index(0)
-		v, _ := pair.Index(1)
-		out.Set(stringOf(k), stringOf(v))
+	return stringProp(u, "href", "")
+}
+
+// cancelBody cancels the body of a response that arrived after its wait
+// ended, so that its connection is released.
+func cancelBody(resp safejs.Value) {
+	if body := prop(resp, "body"); isSet(body) {
+		if p, err := body.Call("cancel"); err == nil {
+			ignoreRejection(p)
+		}
 	}
-	return out
 }
 
 // coreResponseHeaders are the response headers the core reads, as JS
@@ -183,8 +208,9 @@ func coreHeaders(h safejs.Value) shim.Header {
 		v, err := h.Call("get", name)
 		if err == nil && v.Type() == safejs.TypeString {
 			k, _ := name.String()
-			s, _ := v.String()
-			out.Set(k, s)
+			if s, ok := jsByteString(v); ok {
+				out.Set(k, s)
+			}
 		}
 	}
 	return out
@@ -317,21 +343,4 @@ func ignoreRejection(p safejs.Value) {
 	if p.Type() == safejs.TypeObject {
 		_, _ = p.Call("catch", noop.Value())
 	}
-}
-
-// byteString maps each byte of a UTF-8 header value to one UTF-16 code
-// unit, the ByteString form fetch expects: a non-ASCII Last-Event-ID goes
-// out as its UTF-8 bytes, as a native EventSource sends it, instead of
-// making fetch throw.
-func byteString(v string) string {
-	for i := 0; i < len(v); i++ {
-		if v[i] >= 0x80 {
-			r := make([]rune, len(v))
-			for j := 0; j < len(v); j++ {
-				r[j] = rune(v[j])
-			}
-			return string(r)
-		}
-	}
-	return v
 }

@@ -41,3 +41,15 @@ func fromJSError(code shim.Code, v safejs.Value) *shim.Error {
 	}
 	return &shim.Error{Code: code, Message: msg}
 }
+
+// codesObject is the one error-code table, shim.Codes, as a frozen JS
+// object {HTTP_ERROR: 'HTTP_ERROR', ...}: the ES module takes its codes
+// from it and never spells one of its own.
+func codesObject() safejs.Value {
+	o := newObject()
+	for _, c := range shim.Codes {
+		_ = o.Set(string(c), string(c))
+	}
+	_, _ = jsObject.Call("freeze", o)
+	return o
+}

@@ -7,23 +7,7 @@ import (
 	"github.com/hack-pad/safejs"
 )
 
-var (
-	jsHeaders     = mustGet(jsGlobal, "Headers")
-	jsArrayBuffer = mustGet(jsGlobal, "ArrayBuffer")
-)
-
-// headersFrom accepts what fetch accepts as HeadersInit: a plain object, a
-// Headers instance, or an array of pairs.
-func headersFrom(v safejs.Value) shim.Header {
-	if !isSet(v) {
-		return shim.Header{}
-	}
-	h, err := jsHeaders.New(v)
-	if err != nil {
-		return shim.Header{}
-	}
-	return responseHeader(h)
-}
+var jsArrayBuffer = mustGet(jsGlobal, "ArrayBuffer")
 
 // bodyFrom accepts a string, a Uint8Array (or other view) or an ArrayBuffer.
 func bodyFrom(v safejs.Value) []byte {

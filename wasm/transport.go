@@ -32,13 +32,17 @@ func registerTransport(t exportTable) {
 		return newPromise(func() (any, error) { return nil, tr.TerminateSession(shim.Background()) })
 	}))
 	t.fn("transportSessionId", withTransport(func(tr *transport.Transport, _ []safejs.Value) any {
-		return tr.SessionID()
+		return byteString(tr.SessionID())
 	}))
 	t.fn("transportProtocolVersion", withTransport(func(tr *transport.Transport, _ []safejs.Value) any {
-		return tr.ProtocolVersion()
+		return byteString(tr.ProtocolVersion())
 	}))
 	t.fn("transportSetProtocolVersion", withTransport(func(tr *transport.Transport, args []safejs.Value) any {
-		tr.SetProtocolVersion(stringOf(arg(args, 1)))
+		v, err := headerValue("mcp-protocol-version", arg(args, 1))
+		if err != nil {
+			return toJSError(err)
+		}
+		tr.SetProtocolVersion(v)
 		return nil
 	}))
 	t.fn("transportSnapshot", withTransport(transportSnapshot))
@@ -70,14 +74,33 @@ func transportNew(args []safejs.Value) any {
 	url, opts, cb := stringOf(arg(args, 0)), arg(args, 1), arg(args, 2)
 	init := prop(opts, "requestInit")
 	reconnect := prop(opts, "reconnectionOptions")
+	// Fail closed: a transport is never made with headers it could not
+	// send as given.
+	header, err := headersFrom(prop(init, "headers"))
+	if err != nil {
+		return toJSError(err)
+	}
+	sessionID, err := headerValue("mcp-session-id", prop(opts, "sessionId"))
+	if err != nil {
+		return toJSError(err)
+	}
+	version, err := headerValue("mcp-protocol-version", prop(opts, "protocolVersion"))
+	if err != nil {
+		return toJSError(err)
+	}
+	policy := stringProp(opts, "redirectPolicy", "same-origin")
+	if policy != "same-origin" && policy != "follow" {
+		return toJSError(shim.NewError(shim.CodeInvalidArgument, "redirectPolicy must be 'same-origin' or 'follow'"))
+	}
 	o := transport.Options{
 		URL:             url,
 		Fetcher:         fetcherFrom(opts),
-		Header:          headersFrom(prop(init, "headers")),
+		Header:          header,
 		Credentials:     stringProp(init, "credentials", ""),
 		Mode:            stringProp(init, "mode", ""),
-		SessionID:       stringProp(opts, "sessionId", ""),
-		ProtocolVersion: stringProp(opts, "protocolVersion", ""),
+		Redirect:        shim.ParseRedirectPolicy(policy),
+		SessionID:       sessionID,
+		ProtocolVersion: version,
 		Reconnect:       reconnectOptions(reconnect, shim.DefaultReconnectOptions.MaxRetries),
 		MaxEventSize:    intProp(opts, "maxEventSize", 0),
 		Handler:         transportHandler(cb),
@@ -93,15 +116,16 @@ func transportNew(args []safejs.Value) any {
 	}
 	if hook := prop(opts, "headers"); hook.Type() == safejs.TypeFunction {
 		o.HeaderHook = func(ctx shim.Context) (shim.Header, error) {
+			// The core gives a failure here HEADERS_HOOK_FAILED.
 			v, err := hook.Invoke()
 			if err != nil {
-				return nil, shim.Wrap(shim.CodeNetwork, err)
+				return nil, err
 			}
 			v, err = await(ctx, v)
 			if err != nil {
 				return nil, err
 			}
-			return headersFrom(v), nil
+			return headersFrom(v)
 		}
 	}
 	return transports.add(transport.New(o))
@@ -123,7 +147,7 @@ func transportHandler(cb safejs.Value) transport.Handler {
 		},
 		Error:         func(err *shim.Error) { _, _ = onError.Invoke(toJSError(err)) },
 		Close:         func() { _, _ = onClose.Invoke() },
-		SessionChange: func(newID, oldID string) { _, _ = sessionChange.Invoke(newID, oldID) },
+		SessionChange: func(newID, oldID string) { _, _ = sessionChange.Invoke(byteString(newID), byteString(oldID)) },
 	}
 }
 
@@ -166,7 +190,12 @@ func transportSend(tr *transport.Transport, args []safejs.Value) any {
 		so.OnResumptionToken = func(token string) { _, _ = fn.Invoke(token) }
 	}
 	if h := prop(opts, "headers"); isSet(h) {
-		so.Header = headersFrom(h)
+		header, err := headersFrom(h)
+		if err != nil {
+			// Fail closed: the message is not sent without the headers given.
+			return newPromise(func() (any, error) { return nil, err })
+		}
+		so.Header = header
 	}
 	var release func()
 	if sig := prop(opts, "requestSignal"); isSet(sig) {
@@ -214,7 +243,7 @@ func transportSnapshot(tr *transport.Transport, _ []safejs.Value) any {
 	_ = o.Set("lifecycle", s.Lifecycle)
 	_ = o.Set("era", s.Era)
 	if s.SessionID != "" {
-		_ = o.Set("sessionId", s.SessionID)
+		_ = o.Set("sessionId", byteString(s.SessionID))
 	}
 	streams, _ := jsArray.New()
 	for _, st := range s.Streams {
@@ -237,5 +266,22 @@ func transportSnapshot(tr *transport.Transport, _ []safejs.Value) any {
 	_ = o.Set("transportGoroutines", s.Goroutines)
 	_ = o.Set("goroutines", runtime.NumGoroutine())
 	_ = o.Set("funcs", int(liveFuncs.Load()))
+	_ = o.Set("awaits", awaitsUnderWay())
 	return o
+}
+
+// headerValue reads an option that is sent as the value of the named
+// header: a ByteString, validated like every header. Unset is "".
+func headerValue(name string, v safejs.Value) (string, error) {
+	if !isSet(v) {
+		return "", nil
+	}
+	s, ok := jsByteString(v)
+	if !ok {
+		return "", shim.NewError(shim.CodeInvalidHeader, "invalid value for header \""+name+"\": a character above U+00FF")
+	}
+	if err := shim.ValidateHeader(name, s); err != nil {
+		return "", err
+	}
+	return s, nil
 }

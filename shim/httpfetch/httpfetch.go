@@ -45,6 +45,13 @@ func (f *Fetcher) Fetch(ctx shim.Context, req *shim.Request) (*shim.Response, er
 	if client == nil {
 		client = http.DefaultClient
 	}
+	if req.Redirect == "manual" {
+		// As fetch's "manual": the redirect response itself, and the core
+		// decides (shim.RedirectPolicy).
+		c := *client
+		c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		client = &c
+	}
 	resp, err := client.Do(hreq)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -58,13 +65,17 @@ func (f *Fetcher) Fetch(ctx shim.Context, req *shim.Request) (*shim.Response, er
 			h.Add(k, v)
 		}
 	}
-	return &shim.Response{
+	out := &shim.Response{
 		Status:     resp.StatusCode,
 		StatusText: http.StatusText(resp.StatusCode),
 		URL:        resp.Request.URL.String(),
 		Header:     h,
 		Body:       &streamBody{rc: resp.Body, ctx: ctx},
-	}, nil
+	}
+	if loc, err := resp.Location(); err == nil && resp.StatusCode >= 300 && resp.StatusCode <= 399 {
+		out.Location = loc.String()
+	}
+	return out, nil
 }
 
 // streamBody reports shim.ErrClosed for reads after Close, and ABORTED or

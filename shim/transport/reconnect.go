@@ -70,7 +70,7 @@ func (s *stream) connect(first bool) io.ReadCloser {
 	}
 	t.mu.Unlock()
 
-	resp, err := t.opts.Fetcher.Fetch(s.ctx, lc.request("GET", h, nil))
+	resp, err := lc.fetch(s.ctx, lc.request("GET", h, nil))
 	if err != nil {
 		t.mu.Lock()
 		if !s.done && !lc.closed {

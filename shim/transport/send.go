@@ -58,7 +58,9 @@ type postSpec struct {
 // SDK's timeout.
 //
 // Errors of the exchange (HTTP_ERROR, UNEXPECTED_CONTENT_TYPE,
-// NETWORK_ERROR, EVENT_TOO_LARGE) are also reported to Handler.Error, as
+// NETWORK_ERROR, EVENT_TOO_LARGE, INVALID_HEADER, HEADERS_HOOK_FAILED,
+// REDIRECT_BLOCKED; the last three mean nothing was sent to where it was
+// refused) are also reported to Handler.Error, as
 // the TypeScript SDK reports them to onerror; NOT_STARTED,
 // INVALID_ARGUMENT, CLOSED (Close during the call; the request was not
 // sent, or its answer is abandoned) and ABORTED (ctx ended) are only
@@ -264,7 +266,7 @@ func (lc *lifecycle) post(ctx shim.Context, p *postSpec) error {
 	// The caller's ctx may abort the POST until its response arrives; the
 	// stream that follows belongs to the lifecycle only.
 	stop := shim.AfterFunc(ctx, s.cancel)
-	resp, err := t.opts.Fetcher.Fetch(s.ctx, lc.request("POST", h, []byte(p.body)))
+	resp, err := lc.fetch(s.ctx, lc.request("POST", h, []byte(p.body)))
 	callerCancelled := !stop()
 	if err != nil {
 		if callerCancelled {

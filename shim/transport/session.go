@@ -44,7 +44,7 @@ func (lc *lifecycle) userHeaders(ctx shim.Context) (shim.Header, error) {
 	if hook := lc.t.opts.HeaderHook; hook != nil {
 		extra, err := hook(ctx)
 		if err != nil {
-			return nil, err
+			return nil, hookError(ctx, err)
 		}
 		for k, v := range extra {
 			h.Set(k, v)
@@ -59,6 +59,50 @@ func (lc *lifecycle) userHeaders(ctx shim.Context) (shim.Header, error) {
 }
 
 var protocolHeaders = [...]string{hdrSessionID, hdrProtocolVersion, hdrLastEventID, hdrAccept, hdrContentType, hdrMethod, hdrName}
+
+// hookError is the error of a request whose headers hook failed: ABORTED
+// when ctx ended the wait, INVALID_HEADER as the hook's conversion found
+// it, and otherwise HEADERS_HOOK_FAILED, the hook's own failure, which
+// is no network error: no request went out.
+func hookError(ctx shim.Context, err error) *shim.Error {
+	switch {
+	case ctx.Err() != nil:
+		return shim.Wrap(shim.CodeAborted, ctx.Err())
+	case shim.IsCode(err, shim.CodeInvalidHeader):
+		return asError(err, shim.CodeInvalidHeader)
+	}
+	msg := err.Error()
+	if e, ok := err.(*shim.Error); ok {
+		msg = e.Message
+	}
+	return &shim.Error{Code: shim.CodeHeadersHook, Message: "the headers hook failed: " + msg, Err: err}
+}
+
+// fetch is the one way the lifecycle's requests reach the network. A
+// request with an invalid header fails with INVALID_HEADER and is not
+// sent, whichever source the header came from (requestInit, the hook, a
+// session id or protocol version); redirects go by Options.Redirect.
+func (lc *lifecycle) fetch(ctx shim.Context, req *shim.Request) (*shim.Response, error) {
+	if err := req.Header.Validate(); err != nil {
+		return nil, err
+	}
+	return lc.t.opts.Redirect.Fetch(ctx, lc.t.opts.Fetcher, req, originBound(req.Header))
+}
+
+// originBound reports whether h holds state that belongs to the endpoint's
+// origin: anything beyond content negotiation, the protocol version and
+// the headers derived from the body (Mcp-Method, Mcp-Name), that is the
+// session id, Last-Event-ID and every application header.
+func originBound(h shim.Header) bool {
+	for k := range h {
+		switch k {
+		case hdrAccept, hdrContentType, hdrProtocolVersion, hdrMethod, hdrName:
+		default:
+			return true
+		}
+	}
+	return false
+}
 
 // protocolHeadersLocked adds the session and version headers of a request
 // of era e to h and returns the session id as sent: whether a 404 means

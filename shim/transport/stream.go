@@ -296,5 +296,5 @@ func parseMessages(text string) (msgs []string, envs []jsonrpc.Envelope, batch b
 
 // invalidMessage is the error for server data that is not JSON-RPC.
 func invalidMessage(err error) *shim.Error {
-	return &shim.Error{Code: shim.CodeInternal, Message: "invalid JSON-RPC message from server: " + err.Error(), Err: err}
+	return &shim.Error{Code: shim.CodeInvalidMessage, Message: "invalid JSON-RPC message from server: " + err.Error(), Err: err}
 }

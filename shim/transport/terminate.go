@@ -65,7 +65,7 @@ func (t *Transport) TerminateSession(ctx shim.Context) error {
 	sent := lc.protocolHeadersLocked(h, sess, eraSession)
 	t.mu.Unlock()
 
-	resp, err := t.opts.Fetcher.Fetch(fctx, lc.request("DELETE", h, nil))
+	resp, err := lc.fetch(fctx, lc.request("DELETE", h, nil))
 	if err != nil {
 		t.mu.Lock()
 		defer t.mu.Unlock()

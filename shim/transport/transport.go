@@ -37,9 +37,16 @@ type Options struct {
 	// Credentials, Mode and Init are copied into every shim.Request.
 	Credentials, Mode string
 	Init              any
+	// Redirect is the SDK's redirectPolicy: RedirectSameOrigin (the zero
+	// value) or RedirectFollow. Either way, a request never carries the
+	// session id, Last-Event-ID or the application's headers to another
+	// origin (see shim.RedirectPolicy).
+	Redirect shim.RedirectPolicy
 	// HeaderHook is the JS headers() hook: awaited before every request and
 	// merged over Header. It may be slow (a token refresh); it must return
 	// once ctx is done, because Close waits for requests being prepared.
+	// Its error fails the request with HEADERS_HOOK_FAILED (INVALID_HEADER
+	// errors pass as they are).
 	HeaderHook func(ctx shim.Context) (shim.Header, error)
 	// SessionID and ProtocolVersion seed the first lifecycle only: a
 	// restarted transport starts from a clean state.
