@@ -1,3 +1,5 @@
+//go:build !js
+
 package shim_test
 
 import (
