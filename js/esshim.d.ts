@@ -82,12 +82,24 @@ export interface StreamableHTTPClientTransportOptions {
   /** Awaited before every request, e.g. for a fresh auth token. */
   headers?: () => Record<string, string> | Promise<Record<string, string>>;
   /**
-   * The SDK's OAuth client provider (`OAuthClientProvider`). Only its `tokens()` is used: asked before every
-   * request, its access token goes out as `Authorization: Bearer …` (after `headers()`). esshim does not run
-   * the OAuth flow: a 401 rejects with code `HTTP_ERROR` and status 401; run the SDK's `auth()` and connect
-   * again. There is no `finishAuth()`.
+   * The SDK's `authProvider`: an `OAuthClientProvider` (both SDK generations) or a v2 `AuthProvider`
+   * (`token()`, `onUnauthorized()`). Its token goes out as `Authorization: Bearer …` (after `headers()`).
+   * A 401 runs the flow once per request (`onUnauthorized`, or the SDK's `auth()` for an
+   * `OAuthClientProvider`, which needs `sdkAuth`), a 403 `insufficient_scope` steps up. README, "OAuth".
    */
-  authProvider?: { tokens(): OAuthTokensLike | undefined | Promise<OAuthTokensLike | undefined> };
+  authProvider?: AuthProviderLike | OAuthClientProviderLike;
+  /**
+   * The SDK's auth module, for an `OAuthClientProvider`: v1 `import * as sdkAuth from
+   * '@modelcontextprotocol/sdk/client/auth.js'`, v2 `import * as sdkAuth from '@modelcontextprotocol/client'`.
+   * esshim calls its `auth()` and throws its error classes. Without it a 401 is an `HTTP_ERROR`.
+   */
+  sdkAuth?: { auth: (provider: any, options: any) => Promise<'AUTHORIZED' | 'REDIRECT'>; [name: string]: any };
+  /** SDK v2: what a 403 `insufficient_scope` does. Default 'reauthorize'. */
+  onInsufficientScope?: 'reauthorize' | 'throw';
+  /** SDK v2: step-up re-authorizations per request. Default 1. */
+  maxStepUpRetries?: number;
+  /** SDK v2: accept authorization server metadata whose issuer does not match (RFC 8414 §3.3). */
+  skipIssuerMetadataValidation?: boolean;
   /** What a 404 to a request that carried the session id does. Default 'error'. */
   sessionExpiry?: 'error' | 'reinitialize';
   /** Largest SSE event in bytes. Default 16 MiB. */
@@ -97,6 +109,20 @@ export interface StreamableHTTPClientTransportOptions {
 /** The part of the SDK's `OAuthTokens` that esshim reads. */
 export interface OAuthTokensLike {
   access_token: string;
+  scope?: string;
+}
+
+/** The SDK v2's minimal `AuthProvider`. */
+export interface AuthProviderLike {
+  token(): string | undefined | Promise<string | undefined>;
+  onUnauthorized?(ctx: { response: Response; serverUrl: URL; fetchFn: typeof fetch }): Promise<void>;
+}
+
+/** The SDK's `OAuthClientProvider`, as far as esshim tells it apart; the SDK's auth() uses the rest. */
+export interface OAuthClientProviderLike {
+  tokens(): OAuthTokensLike | undefined | Promise<OAuthTokensLike | undefined>;
+  clientInformation(): unknown;
+  [name: string]: any;
 }
 
 export interface TransportSendOptions {
@@ -140,6 +166,8 @@ export declare class StreamableHTTPClientTransport {
   send(message: JSONRPCMessage | JSONRPCMessage[], options?: TransportSendOptions): Promise<void>;
   close(): Promise<void>;
   terminateSession(): Promise<void>;
+  /** Completes the OAuth flow on the callback page: the authorization code, or the callback's URLSearchParams. */
+  finishAuth(authorizationCode: string | URLSearchParams, iss?: string): Promise<void>;
   readonly sessionId: string | undefined;
   readonly protocolVersion: string | undefined;
   setProtocolVersion(version: string): void;

@@ -44,14 +44,39 @@ func newPromise(work func() (any, error)) safejs.Value {
 }
 
 type settled struct {
-	value safejs.Value
-	err   *shim.Error
+	value  safejs.Value
+	err    *shim.Error
+	thrown safejs.Value // what the promise rejected with
 }
 
 // await waits for a JS promise (or any value, as Promise.resolve takes it).
 // When ctx ends first it returns ctx's error; the callbacks then release
 // themselves whenever the promise settles, so nothing waits behind.
 func await(ctx shim.Context, v safejs.Value) (safejs.Value, error) {
+	r, err := awaitSettled(ctx, v)
+	if err != nil {
+		return safejs.Undefined(), err
+	}
+	if r.err != nil {
+		return safejs.Undefined(), r.err
+	}
+	return r.value, nil
+}
+
+// awaitThrown is await for a promise whose rejection must reach the
+// application unchanged: the error carries the rejection value.
+func awaitThrown(ctx shim.Context, v safejs.Value) (safejs.Value, error) {
+	r, err := awaitSettled(ctx, v)
+	if err != nil {
+		return safejs.Undefined(), err
+	}
+	if r.err != nil {
+		return safejs.Undefined(), &shim.Error{Code: r.err.Code, Message: r.err.Message, Err: &thrownError{v: r.thrown, msg: r.err.Message}}
+	}
+	return r.value, nil
+}
+
+func awaitSettled(ctx shim.Context, v safejs.Value) (settled, error) {
 	ch := make(chan settled, 1)
 	var onResolve, onReject *jsFunc
 	onResolve = funcOf(func(_ safejs.Value, args []safejs.Value) any {
@@ -61,7 +86,7 @@ func await(ctx shim.Context, v safejs.Value) (safejs.Value, error) {
 		return nil
 	})
 	onReject = funcOf(func(_ safejs.Value, args []safejs.Value) any {
-		ch <- settled{err: fromJSError(shim.CodeNetwork, arg(args, 0))}
+		ch <- settled{err: fromJSError(shim.CodeNetwork, arg(args, 0)), thrown: arg(args, 0)}
 		onResolve.Release()
 		onReject.Release()
 		return nil
@@ -73,16 +98,13 @@ func await(ctx shim.Context, v safejs.Value) (safejs.Value, error) {
 	if err != nil {
 		onResolve.Release()
 		onReject.Release()
-		return safejs.Undefined(), shim.Wrap(shim.CodeInternal, err)
+		return settled{}, shim.Wrap(shim.CodeInternal, err)
 	}
 	select {
 	case r := <-ch:
-		if r.err != nil {
-			return safejs.Undefined(), r.err
-		}
-		return r.value, nil
+		return r, nil
 	case <-ctx.Done():
-		return safejs.Undefined(), shim.Wrap(shim.CodeAborted, ctx.Err())
+		return settled{}, shim.Wrap(shim.CodeAborted, ctx.Err())
 	}
 }
 
