@@ -15,11 +15,6 @@ import (
 // own v2 transport (the control) and esshim's.
 var generationKinds = []string{"sdk", "esshim"}
 
-// controlOnly marks the combinations where esshim does not pass yet (the
-// 2026 era: an aborted call deadlocks the transport); they run the control
-// alone until it does.
-var controlOnly = []string{"sdk"}
-
 // cutTimeoutMs is the request timeout of the cut call. A transport that
 // does not settle a lost request waits for it; esshim must settle the call
 // well before (within 2 s).
@@ -44,20 +39,19 @@ func TestGenerations(t *testing.T) {
 		server *eraServer
 		mode   string
 		steps  []string
-		kinds  []string
 	}{
-		{goStateless, "legacy", full, generationKinds},
-		{goStateless, "auto", full, controlOnly},
-		{goStateless, "pin", full, controlOnly},
-		{ts2, "legacy", full, generationKinds},
-		{ts2, "auto", full, controlOnly},
-		{ts2, "pin", full, controlOnly},
-		{goStateful, "auto", []string{"tools"}, generationKinds},
+		{goStateless, "legacy", full},
+		{goStateless, "auto", full},
+		{goStateless, "pin", full},
+		{ts2, "legacy", full},
+		{ts2, "auto", full},
+		{ts2, "pin", full},
+		{goStateful, "auto", []string{"tools"}},
 	} {
 		t.Run(c.server.name+"/"+c.mode, func(t *testing.T) {
 			t.Parallel()
 			p := newPage(t, newSite(t).URL+"/generations.html")
-			for _, kind := range c.kinds {
+			for _, kind := range generationKinds {
 				who := map[string]string{"sdk": "the SDK's own v2 transport (control)", "esshim": "esshim's transport"}[kind]
 				run := strings.NewReplacer(" ", "-", ".", "").Replace(c.server.name) + "-" + c.mode + "-" + kind
 				got := eval[genRun](p, `runGeneration(`+jsonString(map[string]any{
@@ -140,7 +134,13 @@ func checkRun(t *testing.T, who string, server *eraServer, got genRun, log []mcp
 		slow := findTool(log, "slow")
 		if assert.NotNil(t, slow, "%s: the slow call reached the server", who) {
 			if assert.False(t, slow.ClientClosed.IsZero(), "%s: the server saw the slow call's POST closed", who) {
-				assert.LessOrEqual(t, slow.ClientClosed.Sub(got.AbortAt), 500*time.Millisecond, "%s: POST closed within 500 ms of the abort", who)
+				delay := slow.ClientClosed.Sub(got.AbortAt)
+				t.Logf("%s: the server saw the POST closed %v after the abort", who, delay.Round(time.Millisecond))
+				// The issue's bound, for esshim; the control's delay is
+				// recorded only (it is the SDK's, not under test here).
+				if got.Kind == "esshim" {
+					assert.LessOrEqual(t, delay, 500*time.Millisecond, "%s: POST closed within 500 ms of the abort", who)
+				}
 			}
 			assert.False(t, slow.ToolCancelled.IsZero(), "%s: the slow tool's context was cancelled", who)
 		}

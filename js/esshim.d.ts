@@ -70,6 +70,12 @@ export interface ReconnectionOptions {
   maxRetries?: number;
 }
 
+/**
+ * The SDK v2's reconnectionScheduler: called instead of a timer for each reconnect of a stream. Call `reconnect`
+ * after about `delay` ms; return a function that cancels it, which close() calls. `attemptCount` counts from 0.
+ */
+export type ReconnectionScheduler = (reconnect: () => void, delay: number, attemptCount: number) => (() => void) | void;
+
 export interface StreamableHTTPClientTransportOptions {
   /** Applied to every request (POST, GET, DELETE): headers, credentials, mode, cache, … */
   requestInit?: RequestInit;
@@ -100,6 +106,10 @@ export interface StreamableHTTPClientTransportOptions {
   maxStepUpRetries?: number;
   /** SDK v2: accept authorization server metadata whose issuer does not match (RFC 8414 §3.3). */
   skipIssuerMetadataValidation?: boolean;
+  /** SDK v2 option: how a redirect of the transport's requests is handled. Default 'same-origin'. */
+  redirectPolicy?: 'same-origin' | 'follow';
+  /** SDK v2 option: schedules each reconnect instead of a timer. */
+  reconnectionScheduler?: ReconnectionScheduler;
   /** What a 404 to a request that carried the session id does. Default 'error'. */
   sessionExpiry?: 'error' | 'reinitialize';
   /** Largest SSE event in bytes. Default 16 MiB. */
@@ -112,7 +122,10 @@ export interface OAuthTokensLike {
   scope?: string;
 }
 
-/** The SDK v2's minimal `AuthProvider`. */
+/**
+ * The SDK v2's AuthProvider: `token()` is asked before every request and sent as `Authorization: Bearer …`;
+ * `onUnauthorized()` answers a 401, then the request is sent again once.
+ */
 export interface AuthProviderLike {
   token(): string | undefined | Promise<string | undefined>;
   onUnauthorized?(ctx: { response: Response; serverUrl: URL; fetchFn: typeof fetch }): Promise<void>;
@@ -126,11 +139,28 @@ export interface OAuthClientProviderLike {
 }
 
 export interface TransportSendOptions {
-  /** Resume a stream by GET with this Last-Event-ID instead of POSTing. */
+  /** Resume a stream by GET with this Last-Event-ID instead of POSTing (2025 era; a 2026 request is POSTed). */
   resumptionToken?: string;
   /** Called with every event id seen for this message's stream. */
   onresumptiontoken?: (token: string) => void;
   relatedRequestId?: string | number;
+  /**
+   * Aborts this request alone: its POST and response stream end at once (the server sees the disconnect, which
+   * cancels a 2026-07-28 request), send() rejects with ABORTED if not settled yet, nothing reaches onerror, and
+   * the transport stays usable.
+   */
+  requestSignal?: AbortSignal;
+  /**
+   * Called once after send() resolved, when this request's stream or response ends for any reason other than
+   * its requestSignal or close(): the server closed it, the network dropped it, reconnects ran out.
+   */
+  onRequestStreamEnd?: () => void;
+  /**
+   * Headers for this request only (e.g. `Mcp-Param-*`). Sent verbatim, except the names the transport owns,
+   * which are ignored: Authorization, DPoP, Content-Type, Accept, Last-Event-ID, Mcp-Session-Id,
+   * MCP-Protocol-Version, Mcp-Method, Mcp-Name.
+   */
+  headers?: Readonly<Record<string, string>>;
 }
 
 export interface StreamSnapshot {
@@ -145,6 +175,8 @@ export interface StreamSnapshot {
 export interface TransportSnapshot {
   /** Counts start() calls: each lifecycle has its own number. */
   lifecycle: number;
+  /** The protocol generation of the transport's protocol version: 'modern' from 2026-07-28 on. */
+  era: 'legacy' | 'modern';
   sessionId?: string;
   streams: StreamSnapshot[];
   /** Ids of the requests still waiting for an outcome. */
@@ -159,9 +191,14 @@ export interface TransportSnapshot {
   funcs: number;
 }
 
-/** Drop-in for the TypeScript SDK's StreamableHTTPClientTransport (its Transport interface). */
+/**
+ * Drop-in for the StreamableHTTPClientTransport of both TypeScript SDK generations: it assigns to the `Transport`
+ * of `@modelcontextprotocol/sdk` 1.x and of `@modelcontextprotocol/client` 2.x.
+ */
 export declare class StreamableHTTPClientTransport {
   constructor(url: string | URL, options?: StreamableHTTPClientTransportOptions);
+  /** One POST (and response stream) per request, which `requestSignal` aborts. */
+  readonly hasPerRequestStream: true;
   start(): Promise<void>;
   send(message: JSONRPCMessage | JSONRPCMessage[], options?: TransportSendOptions): Promise<void>;
   close(): Promise<void>;
@@ -172,7 +209,8 @@ export declare class StreamableHTTPClientTransport {
   readonly protocolVersion: string | undefined;
   setProtocolVersion(version: string): void;
   onmessage?: (message: JSONRPCMessage, extra?: unknown) => void;
-  onerror?: (error: EsshimError) => void;
+  /** Always called with an EsshimError; typed Error as the SDKs' Transport types it, so that the class assigns to it. */
+  onerror?: (error: Error) => void;
   onclose?: () => void;
   /** Called when the session id changes under a running lifecycle (sessionExpiry 'reinitialize'). */
   onsessionchange?: (newId: string | undefined, oldId: string | undefined) => void;

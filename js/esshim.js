@@ -230,6 +230,14 @@ function transportClass(core) {
         // Through the callback queue, after the messages of its stream.
         options = { ...options, onRequestStreamEnd: () => this.#enqueue(end) };
       }
+      const signal = options?.requestSignal;
+      if (signal && !signal.aborted) {
+        // Go hears of the abort in a task of its own, not inside the abort event: the SDK's Client aborts the
+        // signal and then rejects the call, and that rejection must not wait for Go to run.
+        const relay = new AbortController();
+        signal.addEventListener('abort', () => setTimeout(() => relay.abort()), { once: true });
+        options = { ...options, requestSignal: relay.signal };
+      }
       return call(core.transportSend, this.#h, JSON.stringify(message), options);
     }
 

@@ -1,6 +1,9 @@
 package shim
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // Context is the part of context.Context the core needs: a done channel
 // and the reason it closed. Every context.Context satisfies it, so native
@@ -115,23 +118,26 @@ func (c *cancelCtx) cancel(err error, detach bool) {
 	}
 }
 
+// afterFunc is f and whether it was claimed, by its run or by its stop:
+// whichever comes first wins, and neither waits for the other.
 type afterFunc struct {
-	once sync.Once
-	f    func()
+	claimed atomic.Bool
+	f       func()
 }
 
-func (a *afterFunc) run() { a.once.Do(a.f) }
+func (a *afterFunc) run() {
+	if a.claimed.CompareAndSwap(false, true) {
+		a.f()
+	}
+}
 
 // AfterFunc arranges to call f in its own goroutine once ctx ends, as
 // context.AfterFunc does. stop unregisters f and reports whether it did so
-// before f started.
+// before f started. Like context.AfterFunc's, stop never waits for a
+// running f, so it may be called while holding a lock that f takes.
 func AfterFunc(ctx Context, f func()) (stop func() bool) {
 	a := &afterFunc{f: f}
-	stopped := func() bool {
-		ran := true
-		a.once.Do(func() { ran = false })
-		return !ran
-	}
+	stopped := func() bool { return a.claimed.CompareAndSwap(false, true) }
 	c, ok := ctx.(*cancelCtx)
 	if !ok {
 		done := ctx.Done()

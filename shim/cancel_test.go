@@ -2,6 +2,7 @@ package shim
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -92,6 +93,32 @@ func TestAfterFunc(t *testing.T) {
 		AfterFunc(ctx, func() { close(ran) })
 		cancel()
 		<-ran
+	})
+	t.Run("stop does not wait for a running f", func(t *testing.T) {
+		// f takes a lock that stop's caller holds: stop must return
+		// (false) instead of waiting for f, or both wait forever.
+		ctx, cancel := WithCancel(Background())
+		var mu sync.Mutex
+		started, done := make(chan struct{}), make(chan struct{})
+		stop := AfterFunc(ctx, func() {
+			close(started)
+			mu.Lock()
+			mu.Unlock()
+			close(done)
+		})
+		mu.Lock()
+		cancel()
+		<-started
+		stopped := make(chan bool)
+		go func() { stopped <- stop() }()
+		select {
+		case ok := <-stopped:
+			assert.False(t, ok, "f had started")
+		case <-time.After(2 * time.Second):
+			t.Fatal("stop waited for the running f")
+		}
+		mu.Unlock()
+		<-done
 	})
 	t.Run("background never runs", func(t *testing.T) {
 		stop := AfterFunc(Background(), func() { t.Error("ran") })

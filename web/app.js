@@ -57,8 +57,10 @@ function setState(state, text) {
   const on = states[state];
   $('mcp-connect').disabled = !on.connect;
   $('mcp-disconnect').disabled = !on.disconnect;
-  $('mcp-terminate').disabled = !on.terminate;
+  // A 2026-07-28 connection has no session to terminate.
+  $('mcp-terminate').disabled = !on.terminate || client?.era === 'modern';
   $('mcp-restart').disabled = !on.restart || !client;
+  renderEra(state === 'connected' ? client?.era : undefined);
   const live = state === 'connected';
   $('tool-call').disabled = !live || !selected || Boolean(call);
   $('tool-args').disabled = !live || !selected;
@@ -72,6 +74,16 @@ function describe(err) {
   if (err.status !== undefined) parts.push(`HTTP ${err.status}`);
   parts.push(err.message ?? String(err));
   return parts.join(' · ');
+}
+
+// renderEra shows the negotiated protocol era of the connection.
+function renderEra(era) {
+  const badge = $('mcp-era');
+  badge.dataset.era = era ?? 'none';
+  badge.textContent = {
+    modern: `2026-07-28 · stateless: no session, no GET stream; cancel aborts the POST`,
+    legacy: `2025 (${client?.server?.protocolVersion ?? '?'}) · session, standalone GET stream`,
+  }[era] ?? 'not connected';
 }
 
 // ---------------------------------------------------------------- connecting
@@ -105,11 +117,14 @@ async function connect() {
   }
 }
 
-// handshake initializes a new session on the current transport, asks for
-// log messages (the example server's ticker sends them), and lists tools.
+// handshake negotiates the era with the chosen mode (2026-07-28: a
+// server/discover probe; 2025: a new session), asks a 2025 server for log
+// messages (the example server's ticker sends them on the standalone
+// stream, which 2026-07-28 does not have), and lists tools.
 async function handshake() {
+  client.negotiation = $('mcp-negotiation').value;
   const init = await client.connect();
-  if (init.capabilities?.logging) await client.request('logging/setLevel', { level: 'info' });
+  if (client.era === 'legacy' && init.capabilities?.logging) await client.request('logging/setLevel', { level: 'info' });
   const { name = '?', version = '' } = init.serverInfo ?? {};
   setState('connected', `connected to ${name} ${version} · protocol ${init.protocolVersion} · session ${transport.sessionId ?? '(none)'}`);
   await listTools();
@@ -158,6 +173,9 @@ const examples = {
   ask: { question: 'What should I call you?' },
   sample: { prompt: 'Write a haiku about event streams' },
   notify: { text: 'hello over the standalone stream' },
+  slow: { ms: 10000 },
+  region: { region: 'Zürich', text: 'grüezi' },
+  cut: { afterMs: 300 },
 };
 
 function placeholder(schema = {}) {
@@ -188,6 +206,7 @@ async function listTools() {
   try {
     const result = await client.request('tools/list', {});
     tools = result.tools ?? [];
+    client.rememberTools(tools);
   } catch (err) {
     tools = [];
     list.replaceChildren(el('li', { class: 'empty error' }, `tools/list failed: ${describe(err)}`));
@@ -379,7 +398,10 @@ function trace(entry) {
     extra = m.error ? ` error ${m.error.code}: ${m.error.message}` : ' result';
   }
   const tick = m.method === 'notifications/message' && /^tick \d+$/.test(m.params?.data);
-  addLog({ arrow, kind, text: summary + extra, detail: json(m), tick });
+  // Headers the client added to the request (2026-07-28: Mcp-Param-*).
+  const headers = entry.headers && Object.keys(entry.headers).length ? `${json(entry.headers)}\n` : '';
+  if (headers) extra += ` +${Object.keys(entry.headers).join(', ')}`;
+  addLog({ arrow, kind, text: summary + extra, detail: headers + json(m), tick });
 }
 
 function logError(err) {
@@ -420,6 +442,7 @@ function renderSnapshot() {
   $('snap-lifecycle').textContent = String(snap.lifecycle);
   $('snap-session').textContent = snap.sessionId || 'none';
   $('snap-protocol').textContent = transport.protocolVersion ?? '–';
+  $('snap-era').textContent = snap.era ?? client?.era ?? '–';
   $('snap-inflight').textContent = snap.inflight.length ? snap.inflight.map((id) => `#${id}`).join(' ') : 'none';
   $('snap-timers').textContent = String(snap.timers ?? '–');
   $('snap-goroutines').textContent = String(snap.transportGoroutines ?? '–');

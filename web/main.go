@@ -1,8 +1,9 @@
 //go:build !js
 
 // Command web serves the esshim demo, an MCP console: the page in this
-// folder, the built module from dist/, the example MCP server at /mcp and an
-// example SSE source at /events. `make run` starts it from the project root.
+// folder, the built module from dist/, the example MCP server at /mcp
+// (2025, with sessions) and at /mcp-stateless (2026-07-28), and an example
+// SSE source at /events. `make run` starts it from the project root.
 package main
 
 import (
@@ -24,25 +25,29 @@ func main() {
 	verbose := flag.Bool("v", false, "log the MCP server's activity")
 	flag.Parse()
 
-	opts := []mcpserver.Option{mcpserver.WithTicker(*tick)}
+	var common []mcpserver.Option
 	if *verbose {
-		opts = append(opts, mcpserver.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, nil))))
+		common = append(common, mcpserver.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, nil))))
 	}
-	// Same origin as the page, so the server needs no CORS. Its ticker
-	// lives as long as the process.
-	mcp := mcpserver.NewHandler(opts...)
+	// Same origin as the page, so the servers need no CORS. The ticker
+	// lives as long as the process. /mcp is a 2025 server with sessions and
+	// a standalone stream; /mcp-stateless a 2026-07-28 one (which answers
+	// 2025 clients too, without sessions).
+	mcp := mcpserver.NewHandler(append([]mcpserver.Option{mcpserver.WithTicker(*tick)}, common...)...)
+	stateless := mcpserver.NewHandler(append([]mcpserver.Option{mcpserver.WithStateless()}, common...)...)
 
 	mux := http.NewServeMux()
 	mux.Handle("/dist/", noStore(http.StripPrefix("/dist/", http.FileServer(http.Dir("dist")))))
 	mux.Handle("/", noStore(http.FileServer(http.Dir("web"))))
 	mux.HandleFunc("/events", tickEvents)
 	mux.Handle("/mcp", mcp)
+	mux.Handle("/mcp-stateless", stateless)
 
 	l, err := net.Listen("tcp", *addr)
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("esshim MCP console: http://%s/ (MCP server at http://%s/mcp)\n", l.Addr(), l.Addr())
+	fmt.Printf("esshim MCP console: http://%s/ (MCP servers: 2025 at http://%s/mcp, 2026-07-28 at http://%s/mcp-stateless)\n", l.Addr(), l.Addr(), l.Addr())
 	log.Fatal(http.Serve(l, mux))
 }
 

@@ -18,8 +18,9 @@
 //     standalone stream, then answers.
 //
 // With WithStateless it is a 2026-07-28 server (go-sdk's stateless mode,
-// which still answers 2025 clients, without sessions), and offers three
-// more tools for the protocol-generation tests:
+// which still answers 2025 clients, without sessions). It has no ask,
+// sample or notify, which need a session, and three more tools for the
+// protocol-generation tests:
 //
 //   - slow {ms}: sleeps ms (30 s by default), or until its context is
 //     cancelled, which it records in the request log.
@@ -116,8 +117,8 @@ func WithoutEventStore() Option { return func(o *options) { o.noEventStore = tru
 // WithStateless makes a 2026-07-28 server: the go-sdk's stateless mode
 // (no Mcp-Session-Id, no GET or DELETE: 405), where closing a request's
 // POST cancels its handler's context (PropagateRequestCancellation). It
-// still answers the 2025 revisions, each request on its own session, and
-// adds the slow, region and cut tools.
+// still answers the 2025 revisions, each request on its own session; its
+// tools are echo, add, progress, slow, region and cut.
 func WithStateless() Option { return func(o *options) { o.stateless = true } }
 
 // WithLogger logs the go-sdk's server activity to l.
@@ -138,6 +139,9 @@ func NewHandler(opts ...Option) *Handler {
 		SupportedProtocolVersions: versions,
 	})
 	addTools(server)
+	if !o.stateless {
+		addSessionTools(server)
+	}
 
 	httpOpts := &mcp.StreamableHTTPOptions{JSONResponse: o.jsonResponse, Logger: o.logger}
 	if o.stateless {

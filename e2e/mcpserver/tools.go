@@ -50,6 +50,11 @@ func addTools(s *mcp.Server) {
 	mcp.AddTool(s, &mcp.Tool{Name: "echo", Description: "Answers its text argument."}, echo)
 	mcp.AddTool(s, &mcp.Tool{Name: "add", Description: "Adds two numbers."}, add)
 	mcp.AddTool(s, &mcp.Tool{Name: "progress", Description: "Reports progress steps times, then answers."}, progress)
+}
+
+// addSessionTools adds the tools that need a session: a stateless server
+// can send no request to the client and has no standalone stream.
+func addSessionTools(s *mcp.Server) {
 	mcp.AddTool(s, &mcp.Tool{Name: "ask", Description: "Asks the user a question through elicitation."}, ask)
 	mcp.AddTool(s, &mcp.Tool{Name: "sample", Description: "Asks the client's model to complete a prompt through sampling."}, sample)
 	mcp.AddTool(s, &mcp.Tool{Name: "notify", Description: "Sends a log message on the standalone stream."}, notify)

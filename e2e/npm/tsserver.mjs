@@ -33,13 +33,13 @@
 // server saw (OPTIONS excluded) with its status, the errors its transports
 // and servers reported, and the number of live sessions. Each request and
 // error is also logged on stderr.
-import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod/v4';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { InMemoryEventStore } from '@modelcontextprotocol/sdk/examples/shared/inMemoryEventStore.js';
+import { errorLog, readBody, rpcError, serve } from './serve.mjs';
 
 function parseArgs(argv) {
   const args = { port: Number(process.env.PORT || 0), eventStore: false, retry: undefined, bearer: '' };
@@ -58,12 +58,7 @@ const args = parseArgs(process.argv.slice(2));
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const requests = [];
-const errors = [];
-function recordError(where, err) {
-  const text = `${where}: ${err && err.message ? err.message : String(err)}`;
-  errors.push(text);
-  console.error(`tsserver error ${text}`);
-}
+const { errors, record: recordError } = errorLog('tsserver');
 
 // The InMemoryEventStore orders events by their id, `${streamId}_${Date.now()}_${random}`,
 // so two events of one stream stored within the same millisecond may be
@@ -135,30 +130,6 @@ function newServer() {
 
 const sessions = new Map(); // session id -> transport
 
-function setCORS(res) {
-  res.setHeader('Access-Control-Allow-Origin', '*');
-  res.setHeader('Access-Control-Allow-Methods', 'GET, POST, DELETE, OPTIONS');
-  res.setHeader('Access-Control-Allow-Headers',
-    'content-type, accept, mcp-session-id, mcp-protocol-version, last-event-id, authorization');
-  res.setHeader('Access-Control-Expose-Headers', 'mcp-session-id, mcp-protocol-version, www-authenticate');
-  res.setHeader('Access-Control-Max-Age', '600');
-}
-
-function sendJSON(res, status, body) {
-  res.writeHead(status, { 'Content-Type': 'application/json' });
-  res.end(JSON.stringify(body));
-}
-
-function rpcError(res, status, code, message) {
-  sendJSON(res, status, { jsonrpc: '2.0', error: { code, message }, id: null });
-}
-
-async function readBody(req) {
-  const chunks = [];
-  for await (const c of req) chunks.push(c);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 // record notes the request and, through writeHead, the status it got.
 function record(req, res) {
   const entry = {
@@ -193,7 +164,7 @@ async function handleMCP(req, res) {
   if (req.method === 'POST') {
     let body;
     try {
-      body = JSON.parse(await readBody(req));
+      body = JSON.parse((await readBody(req)).toString('utf8'));
     } catch (err) {
       rpcError(res, 400, -32700, 'Parse error');
       return;
@@ -245,34 +216,10 @@ async function handleMCP(req, res) {
   rpcError(res, 405, -32000, 'Method not allowed');
 }
 
-const httpServer = http.createServer(async (req, res) => {
-  setCORS(res);
-  const path = new URL(req.url, 'http://127.0.0.1').pathname;
-  if (req.method === 'OPTIONS') {
-    res.writeHead(204);
-    res.end();
-    return;
-  }
-  try {
-    if (path === '/_state' && req.method === 'GET') {
-      sendJSON(res, 200, { requests, errors, sessions: sessions.size });
-    } else if (path === '/mcp') {
-      await handleMCP(req, res);
-    } else {
-      sendJSON(res, 404, { error: 'not found' });
-    }
-  } catch (err) {
-    recordError(`${req.method} ${path}`, err);
-    if (!res.headersSent) rpcError(res, 500, -32603, 'Internal server error');
-  }
+serve({
+  port: args.port,
+  mcp: handleMCP,
+  state: () => ({ requests, errors, sessions: sessions.size }),
+  allowHeaders: 'content-type, accept, mcp-session-id, mcp-protocol-version, last-event-id, authorization',
+  onerror: recordError,
 });
-
-httpServer.listen(args.port, '127.0.0.1', () => {
-  console.log(`listening http://127.0.0.1:${httpServer.address().port}/mcp`);
-});
-
-// Exit with the parent: the test holds stdin open.
-process.stdin.resume();
-process.stdin.on('end', () => process.exit(0));
-process.stdin.on('error', () => process.exit(0));
-for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => process.exit(0));

@@ -31,9 +31,9 @@
 // its status, and when the client closed it and when its tool started and
 // saw the cancellation (ISO times, or null): the shape of e2e/mcpserver's
 // Request, so a test reads both servers' logs alike.
-import http from 'node:http';
 import * as z from 'zod/v4';
 import { McpServer, createMcpHandler } from '@modelcontextprotocol/server';
+import { errorLog, readBody, serve } from './serve.mjs';
 
 function parseArgs(argv) {
   const args = { port: Number(process.env.PORT || 0) };
@@ -56,17 +56,11 @@ const sleep = (ms, signal) => new Promise((resolve, reject) => {
 const now = () => new Date().toISOString();
 
 const requests = [];
-const errors = [];
+const { errors, record: recordError } = errorLog('tsserver2');
 // The tools find their request's log entry by this header, which the
 // adapter sets on the Request it hands the SDK.
 const REQUEST_ID_HEADER = 'x-tsserver2-request';
 const cutters = new Map(); // entry -> cut(), while its response is open
-
-function recordError(where, err) {
-  const text = `${where}: ${err && err.message ? err.message : String(err)}`;
-  errors.push(text);
-  console.error(`tsserver2 error ${text}`);
-}
 
 // entryOf returns the log entry of the request a tool serves.
 function entryOf(ctx) {
@@ -122,21 +116,6 @@ function newServer() {
 const handler = createMcpHandler(() => newServer(), {
   onerror: (err) => recordError('handler', err),
 });
-
-function setCORS(req, res) {
-  res.setHeader('Access-Control-Allow-Origin', '*');
-  res.setHeader('Access-Control-Allow-Methods', 'GET, POST, DELETE, OPTIONS');
-  // Every Mcp-Param-* name a tool may declare: echo what the preflight asks.
-  res.setHeader('Access-Control-Allow-Headers', req.headers['access-control-request-headers'] || 'content-type');
-  res.setHeader('Access-Control-Expose-Headers', 'mcp-session-id, mcp-protocol-version, www-authenticate');
-  res.setHeader('Access-Control-Max-Age', '600');
-}
-
-async function readBody(req) {
-  const chunks = [];
-  for await (const c of req) chunks.push(c);
-  return Buffer.concat(chunks);
-}
 
 function describeBody(text) {
   try {
@@ -249,39 +228,6 @@ async function serveMCP(req, res) {
   if (!res.destroyed && !entry.cut) res.end();
 }
 
-const httpServer = http.createServer(async (req, res) => {
-  setCORS(req, res);
-  const path = new URL(req.url, 'http://127.0.0.1').pathname;
-  if (req.method === 'OPTIONS') {
-    res.writeHead(204);
-    res.end();
-    return;
-  }
-  try {
-    if (path === '/_state' && req.method === 'GET') {
-      res.writeHead(200, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify({ requests, errors }));
-    } else if (path === '/mcp') {
-      await serveMCP(req, res);
-    } else {
-      res.writeHead(404, { 'Content-Type': 'application/json' });
-      res.end('{"error":"not found"}');
-    }
-  } catch (err) {
-    recordError(`${req.method} ${path}`, err);
-    if (!res.headersSent) {
-      res.writeHead(500, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32603, message: 'Internal server error' }, id: null }));
-    }
-  }
-});
-
-httpServer.listen(args.port, '127.0.0.1', () => {
-  console.log(`listening http://127.0.0.1:${httpServer.address().port}/mcp`);
-});
-
-// Exit with the parent: the test holds stdin open.
-process.stdin.resume();
-process.stdin.on('end', () => process.exit(0));
-process.stdin.on('error', () => process.exit(0));
-for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => process.exit(0));
+// Every Mcp-Param-* name a tool may declare is allowed: CORS echoes what
+// the preflight asks for.
+serve({ port: args.port, mcp: serveMCP, state: () => ({ requests, errors }), onerror: recordError });

@@ -17,6 +17,9 @@ const (
 	ReasonSessionExpired = "session-expired"
 	// ReasonSessionTerminated: the application terminated the session.
 	ReasonSessionTerminated = "session-terminated"
+	// ReasonHTTPError: the server answered the server/discover probe with
+	// an HTTP error and no JSON-RPC error of its own.
+	ReasonHTTPError = "http-error"
 )
 
 // ErrorResponse builds the JSON-RPC error response

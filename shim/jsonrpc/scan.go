@@ -71,7 +71,10 @@ func Member(obj, key string) (string, bool) {
 		}
 		return nil
 	})
-	return raw, found && err == nil
+	if err != nil || !found {
+		return "", false
+	}
+	return raw, true
 }
 
 // String decodes raw, the text of a JSON value, if it is a string.

@@ -268,3 +268,36 @@ func BenchmarkScanLargeResult(b *testing.B) {
 		}
 	}
 }
+
+func TestMember(t *testing.T) {
+	obj := `{"params":{"name":"echo","_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}},"n":5,"dup":1,"dup":"last","\u006bey":"esc"}`
+	tests := []struct {
+		obj, key, want string
+		ok             bool
+	}{
+		{obj, "n", "5", true},
+		{obj, "params", `{"name":"echo","_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}`, true},
+		{obj, "dup", `"last"`, true},
+		{obj, "key", `"esc"`, true},
+		{obj, "name", "", false}, // nested members are not members
+		{obj, "missing", "", false},
+		{"", "n", "", false},
+		{`[1,2]`, "n", "", false},
+		{`{"n":1`, "n", "", false}, // unterminated
+	}
+	for _, tc := range tests {
+		got, ok := Member(tc.obj, tc.key)
+		assert.Equal(t, tc.ok, ok, tc.key)
+		assert.Equal(t, tc.want, got, tc.key)
+	}
+	meta, _ := Member(tests[1].want, "_meta")
+	raw, _ := Member(meta, "io.modelcontextprotocol/protocolVersion")
+	v, ok := String(raw)
+	assert.True(t, ok)
+	assert.Equal(t, "2026-07-28", v)
+	_, ok = String("5")
+	assert.False(t, ok)
+	v, ok = String(`"caf\u00e9"`)
+	assert.True(t, ok)
+	assert.Equal(t, "café", v)
+}

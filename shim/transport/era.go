@@ -60,7 +60,17 @@ func (e era) resumes() bool { return e == eraSession }
 // server-initiated messages (subscriptions/listen replaces it).
 func (e era) hasStandalone() bool { return e == eraSession }
 
-// errorBodyAnswers reports whether a response with HTTP status may carry
-// the JSON-RPC error that answers the request: a stateless server rejects a
-// request whose headers and body disagree with 400 and such a body.
-func (e era) errorBodyAnswers(status int) bool { return e == eraStateless && status == 400 }
+// errorAnswers reports whether an HTTP error status answers a request of
+// the era, rather than failing its exchange. A stateless server rejects a
+// request whose headers and body disagree with 400 and the request's
+// JSON-RPC error. And the server/discover probe (probe) is answered by any
+// 4xx but 401 and 403: a server of the session era rejects the unknown,
+// sessionless request in its own way, which the SDK v2's Client reads as
+// "fall back to initialize", and that verdict must not depend on which
+// transport carried the probe.
+func (e era) errorAnswers(status int, probe bool) bool {
+	if e != eraStateless {
+		return false
+	}
+	return status == 400 || probe && status >= 400 && status < 500 && status != 401 && status != 403
+}

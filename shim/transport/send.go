@@ -2,6 +2,7 @@ package transport
 
 import (
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/esshim/esshim/shim"
@@ -17,6 +18,7 @@ type postSpec struct {
 	ids         []string // the requests in body, raw JSON ids
 	initMsg     string   // the initialize request in body, if any
 	initialized bool     // body holds notifications/initialized
+	method      string   // the method of a single message
 	onToken     func(string)
 
 	// era is the message's protocol generation; header holds its own and
@@ -89,7 +91,7 @@ func (t *Transport) send(ctx shim.Context, p *postSpec, opts SendOptions) error 
 	}
 	claim := ""
 	if !batch {
-		claim = protocolClaim(msgs[0], envs[0])
+		claim, p.method = protocolClaim(msgs[0], envs[0]), envs[0].Method
 		p.header = requestHeaders(opts.Header, msgs[0], envs[0], claim)
 	} else {
 		p.header = requestHeaders(opts.Header, "", jsonrpc.Envelope{}, "")
@@ -195,6 +197,7 @@ func (lc *lifecycle) abortRequest(s *stream) {
 		return
 	}
 	s.aborted = true
+	s.stopSignal = nil // this is its callback: stopping it from here would deadlock
 	for id := range s.pending {
 		delete(lc.inflight, id)
 	}
@@ -311,9 +314,9 @@ func (lc *lifecycle) postResponse(s *stream, p *postSpec, sess *session, sent st
 	}
 	if status < 200 || status > 299 {
 		var text string
-		if s.era.errorBodyAnswers(status) && len(p.ids) == 1 {
+		if s.era.errorAnswers(status, p.method == methodDiscover) && len(p.ids) == 1 {
 			body := readSome(resp, maxErrorBody)
-			if answered, err := lc.errorBody(s, p, body); answered {
+			if answered, err := lc.errorBody(s, p, status, body); answered {
 				return err
 			}
 			text = strings.TrimSpace(body[:min(len(body), 512)])
@@ -421,7 +424,11 @@ func (lc *lifecycle) postFailed(s *stream, p *postSpec, err *shim.Error, callerC
 		return lc.abandonedLocked(s, p)
 	}
 	// Send returns the error: the request's stream never began.
-	s.rejected = !p.replay
+	if p.signal != nil && p.signal.Err() != nil {
+		s.aborted = true
+	} else {
+		s.rejected = !p.replay
+	}
 	lc.removeStreamLocked(s)
 	if callerCancelled {
 		lc.withdrawLocked(p.ids, s)
@@ -490,14 +497,34 @@ var errSessionEnded = shim.NewError(shim.CodeAborted, "the session ended before 
 // maxErrorBody bounds the body of an error response the transport reads.
 const maxErrorBody = 64 << 10
 
-// errorBody handles the body of a 400 to a stateless-era request: when it
-// is the JSON-RPC error response to that request, the server has answered
-// it (a stateless server rejects a request whose headers and body disagree
-// that way), so it is delivered as the answer and the POST succeeds, as
-// with the SDK v2. answered is false when the body is anything else.
-func (lc *lifecycle) errorBody(s *stream, p *postSpec, body string) (answered bool, err error) {
+// errorBody handles the body of an HTTP error that may answer a
+// stateless-era request (see era.errorAnswers). When the body is the
+// request's JSON-RPC error, the server has answered it, so it is delivered
+// and the POST succeeds, as with the SDK v2. The server/discover probe is
+// also answered by any other JSON-RPC error (a 2025 server's "not
+// initialized", id null, takes the probe's id) or, without one, by a
+// made-up error with data.reason "http-error": the SDK v2's Client reads
+// the same statuses and bodies as a fallback to initialize when its own
+// transport throws them. answered is false when the body answers nothing.
+func (lc *lifecycle) errorBody(s *stream, p *postSpec, status int, body string) (answered bool, err error) {
+	id := p.ids[0]
 	msgs, envs, batch, perr := parseMessages(body)
-	if perr != nil || batch || !envs[0].HasError || envs[0].ID != p.ids[0] {
+	isError := perr == nil && !batch && envs[0].HasError
+	var msg string
+	switch {
+	case isError && envs[0].ID == id:
+		msg = msgs[0]
+	case p.method != methodDiscover:
+		return false, nil
+	case isError && envs[0].ID != "":
+		msg = jsonrpc.WithID(msgs[0], envs[0], id)
+	default:
+		text := strings.TrimSpace(body[:min(len(body), 512)])
+		msg = jsonrpc.ErrorResponse(id, jsonrpc.CodeConnectionLost,
+			"HTTP "+strconv.Itoa(status)+" to "+methodDiscover+": "+text, jsonrpc.ReasonHTTPError)
+	}
+	env, err := jsonrpc.Scan(msg)
+	if err != nil {
 		return false, nil
 	}
 	t := lc.t
@@ -506,7 +533,10 @@ func (lc *lifecycle) errorBody(s *stream, p *postSpec, body string) (answered bo
 	if s.done || lc.closed {
 		return true, lc.abandonedLocked(s, p)
 	}
-	s.deliverLocked(msgs[0], envs[0])
+	s.deliverLocked(msg, env)
 	lc.removeStreamLocked(s)
 	return true, nil
 }
+
+// methodDiscover is the 2026-07-28 version negotiation probe.
+const methodDiscover = "server/discover"

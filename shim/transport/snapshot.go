@@ -7,9 +7,9 @@ type Snapshot struct {
 	SessionID string
 	// Era is the protocol generation of the transport's protocol version:
 	// "legacy" (2025 revisions, sessions) or "modern" (2026-07-28 on).
-	Era     string
-	Streams []StreamInfo // live streams, by ID
-	Inflight  []string     // raw JSON ids of requests awaiting an outcome, sorted
+	Era      string
+	Streams  []StreamInfo // live streams, by ID
+	Inflight []string     // raw JSON ids of requests awaiting an outcome, sorted
 	// Goroutines and Timers count the transport's own live goroutines
 	// (including the callback dispatcher) and pending timers, over all
 	// lifecycles: after Close's channel is closed and the callbacks are
