@@ -5,7 +5,6 @@ package transport
 import (
 	"net/http"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -283,14 +282,7 @@ func TestAuthStandaloneGET(t *testing.T) {
 	oc := &oauthClient{token: "good", grant: grantAlways("newer")}
 	tr := newTransport(t, ts, rec, oc.options())
 	connect(t, tr)
-	eventually(t, func() bool {
-		for _, s := range tr.Snapshot().Streams {
-			if s.Kind == kindStandalone && s.State == stateOpen {
-				return true
-			}
-		}
-		return false
-	}, "standalone stream open after authorization")
+	eventually(t, func() bool { return standaloneOpen(tr) }, "standalone stream open after authorization")
 	assert.Equal(t, []AuthKind{AuthUnauthorized}, oc.kinds())
 	assert.Equal(t, "GET", oc.calls[0].Method)
 	assert.Empty(t, rec.errors())
@@ -326,9 +318,7 @@ func TestAuthCloseDuringFlow(t *testing.T) {
 	waitDone(t, done)
 	time.Sleep(50 * time.Millisecond)
 	assert.Equal(t, 1, ts.count(isPOST), "no ghost retry of the old lifecycle")
-	var n atomic.Int32
-	n.Store(int32(len(tr.Snapshot().Inflight)))
-	assert.Zero(t, n.Load())
+	assert.Empty(t, tr.Snapshot().Inflight)
 }
 
 func TestAuthParam(t *testing.T) {
