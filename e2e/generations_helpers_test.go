@@ -95,6 +95,7 @@ type genRun struct {
 // genOutcome is how one call settled, and after how long.
 type genOutcome struct {
 	MS      float64 `json:"ms"`
+	At      float64 `json:"at"` // when it settled, in ms since the epoch
 	Text    string  `json:"text"`
 	Error   bool    `json:"error"`
 	Name    string  `json:"name"`
@@ -123,3 +124,6 @@ func jsonString(v any) string {
 // encodedZurich is "Zürich" as a header value: non-ASCII travels as
 // =?base64?{UTF-8 in base64}?= (SEP-2243).
 const encodedZurich = "=?base64?WsO8cmljaA==?="
+
+// settledAt is when o settled.
+func (o *genOutcome) settledAt() time.Time { return time.UnixMilli(int64(o.At)) }

@@ -52,8 +52,9 @@ type Request struct {
 	// ToolCancelled is when the slow tool serving this request saw its
 	// context cancelled. Zero if it never was.
 	ToolCancelled time.Time `json:"toolCancelled"`
-	// Cut is set when the cut tool broke this request's stream.
-	Cut bool `json:"cut"`
+	// Cut is set when the cut tool broke this request's stream, at CutAt.
+	Cut   bool      `json:"cut"`
+	CutAt time.Time `json:"cutAt"`
 }
 
 // maxLogged bounds the request log: `make run` serves for as long as the

@@ -200,12 +200,13 @@ func (h *Handler) cut(ctx context.Context, req *mcp.CallToolRequest, in cutInput
 		return nil, nil, ctx.Err()
 	}
 	var stream *cuttableWriter
-	h.log.update(req.Extra.Header, func(e *Request, w *cuttableWriter) { e.Cut, stream = true, w })
+	h.log.update(req.Extra.Header, func(_ *Request, w *cuttableWriter) { stream = w })
 	if stream == nil {
 		return nil, nil, fmt.Errorf("cut: no stream for this request")
 	}
 	if err := stream.breakStream(); err != nil {
 		return nil, nil, fmt.Errorf("cut: %w", err)
 	}
+	h.log.update(req.Extra.Header, func(e *Request, _ *cuttableWriter) { e.Cut, e.CutAt = true, time.Now() })
 	return textResult("this result never arrives"), nil, nil
 }

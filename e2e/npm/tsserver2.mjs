@@ -157,6 +157,7 @@ async function serveMCP(req, res) {
     toolStarted: null,
     toolCancelled: null,
     cut: false,
+    cutAt: null,
   };
   for (const [name, value] of Object.entries(h)) {
     if (name.startsWith('mcp-param-')) {
@@ -198,7 +199,10 @@ async function serveMCP(req, res) {
       entry.status = 200;
       res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
     }
-    res.write(': the server cuts this stream\n\n', () => res.socket?.destroy());
+    res.write(': the server cuts this stream\n\n', () => {
+      res.socket?.destroy();
+      entry.cutAt = now();
+    });
   });
 
   const response = await handler.fetch(request);

@@ -41,9 +41,11 @@ export async function runGeneration({ sdk2, shim, kind, mode, url, stateURL, run
     const t0 = Date.now();
     try {
       const res = await bounded(promise);
-      return { ms: Date.now() - t0, text: res?.content?.[0]?.text ?? '' };
+      const at = Date.now();
+      return { ms: at - t0, at, text: res?.content?.[0]?.text ?? '' };
     } catch (err) {
-      return { ms: Date.now() - t0, ...describe(err), error: true };
+      const at = Date.now();
+      return { ms: at - t0, at, ...describe(err), error: true };
     }
   };
   try {
@@ -84,9 +86,13 @@ export async function runGeneration({ sdk2, shim, kind, mode, url, stateURL, run
         if (Date.now() > deadline) throw new Error('the slow tool did not start within 10 s');
         await sleep(10);
       }
-      out.abortAt = new Date().toISOString();
+      const abortedAt = Date.now();
+      out.abortAt = new Date(abortedAt).toISOString();
       abort.abort();
       out.cancel = await call;
+      // From the abort, not from the call's start (which includes waiting
+      // for the tool).
+      out.cancel.ms = out.cancel.at - abortedAt;
       step = 'echo after cancel';
       out.afterCancel = (await bounded(client.callTool({ name: 'echo', arguments: { text: 'after cancel' } }))).content[0].text;
     }

@@ -197,7 +197,7 @@ func (lc *lifecycle) abortRequest(s *stream) {
 		return
 	}
 	s.aborted = true
-	s.stopSignal = nil // this is its callback: stopping it from here would deadlock
+	s.stopSignal = nil // this is its callback, which has run: nothing left to stop
 	for id := range s.pending {
 		delete(lc.inflight, id)
 	}
