@@ -70,6 +70,7 @@ unit:
 fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParser$$' -fuzztime=$(FUZZTIME) ./shim/sse
 	$(GO) test -run='^$$' -fuzz='^FuzzScan$$' -fuzztime=5s ./shim/jsonrpc
+	$(GO) test -run='^$$' -fuzz='^FuzzReconnectDelay$$' -fuzztime=5s ./shim
 
 e2e: build chromium npm
 	CHROMIUM=$(CHROMIUM) $(GO) test -count=1 -timeout=15m ./e2e/

@@ -138,7 +138,23 @@ func eval[T any](p *page, expr string) T {
 
 // evalErr is eval that returns the error (a thrown exception included).
 func evalErr[T any](p *page, expr string) (T, error) {
-	ctx, cancel := context.WithTimeout(p.ctx, 60*time.Second)
+	return evalErrWithin[T](p, expr, 60*time.Second)
+}
+
+// evalWithin is eval with a time limit of its own, for a scenario whose
+// correctness does not depend on the machine's speed, which a loaded
+// machine can stretch past eval's minute.
+func evalWithin[T any](p *page, expr string, timeout time.Duration) T {
+	p.t.Helper()
+	v, err := evalErrWithin[T](p, expr, timeout)
+	if err != nil {
+		p.t.Fatalf("eval %s: %v", abbreviate(expr), err)
+	}
+	return v
+}
+
+func evalErrWithin[T any](p *page, expr string, timeout time.Duration) (T, error) {
+	ctx, cancel := context.WithTimeout(p.ctx, timeout)
 	defer cancel()
 	return chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
 }

@@ -233,7 +233,7 @@ export interface EsshimEventSourceInit extends EventSourceInit {
 
 /** A spec-exact EventSource with POST, headers and shared connections. */
 export declare class EventSource extends EventTarget {
-  constructor(url: string | URL, init?: EsshimEventSourceInit);
+  constructor(url: string | URL, init?: EsshimEventSourceInit | null);
   static readonly CONNECTING: 0;
   static readonly OPEN: 1;
   static readonly CLOSED: 2;
@@ -261,7 +261,7 @@ export interface Esshim {
   readonly debug: {
     panic(): never;
     panicAsync(): Promise<never>;
-    stats(): { goroutines: number; funcs: number };
+    stats(): { goroutines: number; funcs: number; /** bytes of wasm linear memory, which never shrinks */ wasmMemory: number };
   };
 }
 

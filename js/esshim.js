@@ -43,7 +43,7 @@ async function instantiate({ wasm } = {}) {
     exited.then(() => { throw codedError('INTERNAL_ERROR', 'esshim: the Go program exited during load'); }),
   ]);
   delete globalThis[readyKey];
-  return makeShim(core);
+  return makeShim(core, instance.exports.mem);
 }
 
 async function compile(source) {
@@ -73,7 +73,7 @@ function call(fn, ...args) {
   return result;
 }
 
-function makeShim(core) {
+function makeShim(core, memory) {
   const shim = {
     version: core.version,
     StreamableHTTPClientTransport: transportClass(core),
@@ -83,7 +83,8 @@ function makeShim(core) {
     debug: {
       panic: () => call(core.debug.panic),
       panicAsync: () => call(core.debug.panicAsync),
-      stats: () => call(core.debug.stats),
+      // wasmMemory: the size of the wasm linear memory, which never shrinks.
+      stats: () => ({ ...call(core.debug.stats), wasmMemory: memory.buffer.byteLength }),
     },
   };
   return Object.freeze(shim);
@@ -498,10 +499,18 @@ function eventSourceClass(core) {
     #withCredentials;
     #readyState = CONNECTING;
     #origin = '';
-    #handlers = { open: null, message: null, error: null };
+    // The event handlers (onopen, onmessage, onerror): by type, the value
+    // set and the listener that calls it, added when a value is first set
+    // so that it runs in its place among the other listeners (HTML, "event
+    // handlers").
+    #handlers = {};
 
-    constructor(url, init = {}) {
+    constructor(url, init = undefined) {
       super();
+      if (init === undefined || init === null) init = {};
+      else if (typeof init !== 'object' && typeof init !== 'function') {
+        throw new TypeError("Failed to construct 'EventSource': The provided value is not of type 'EventSourceInit'.");
+      }
       let resolved;
       try {
         resolved = new URL(String(url), baseURL());
@@ -510,9 +519,6 @@ function eventSourceClass(core) {
       }
       this.#url = resolved.href;
       this.#withCredentials = Boolean(init.withCredentials);
-      for (const type of ['open', 'message', 'error']) {
-        this.addEventListener(type, (ev) => this.#handlers[type]?.call(this, ev));
-      }
       // Go runs these callbacks whenever it has control, which can be in
       // the middle of any call into esshim, this constructor included. So
       // each one only queues a task, as the spec queues one, in order.
@@ -554,12 +560,35 @@ function eventSourceClass(core) {
     get OPEN() { return OPEN; }
     get CLOSED() { return CLOSED; }
 
-    get onopen() { return this.#handlers.open; }
-    set onopen(fn) { this.#handlers.open = typeof fn === 'function' ? fn : null; }
-    get onmessage() { return this.#handlers.message; }
-    set onmessage(fn) { this.#handlers.message = typeof fn === 'function' ? fn : null; }
-    get onerror() { return this.#handlers.error; }
-    set onerror(fn) { this.#handlers.error = typeof fn === 'function' ? fn : null; }
+    get onopen() { return this.#handler('open'); }
+    set onopen(fn) { this.#setHandler('open', fn); }
+    get onmessage() { return this.#handler('message'); }
+    set onmessage(fn) { this.#setHandler('message', fn); }
+    get onerror() { return this.#handler('error'); }
+    set onerror(fn) { this.#setHandler('error', fn); }
+
+    #handler(type) { return this.#handlers[type]?.value ?? null; }
+
+    // #setHandler follows HTML's event handler IDL attributes: a non-object
+    // is null; the first non-null value adds the listener, a later one only
+    // replaces the value it calls (keeping its place), and null removes it.
+    #setHandler(type, value) {
+      if ((typeof value !== 'object' && typeof value !== 'function') || value === null) value = null;
+      const h = this.#handlers[type];
+      if (value === null) {
+        if (h) this.removeEventListener(type, h.listener);
+        delete this.#handlers[type];
+      } else if (h) {
+        h.value = value;
+      } else {
+        const entry = { value, listener: (ev) => {
+          if (typeof entry.value === 'function') entry.value.call(this, ev);
+          else globalThis.reportError?.(new TypeError(`The on${type} handler is not a function`));
+        } };
+        this.#handlers[type] = entry;
+        this.addEventListener(type, entry.listener);
+      }
+    }
 
     /** Cancels the pending reconnect timer and the in-flight fetch. Safe inside an event handler. */
     close() {

@@ -2,13 +2,13 @@
 
 package main
 
-import "time"
+import (
+	"time"
 
-// millis converts a JS millisecond count to a Duration; 0 or less stays 0,
-// which the core reads as "use the default".
-func millis(ms float64) time.Duration {
-	if ms <= 0 || ms != ms {
-		return 0
-	}
-	return time.Duration(ms * float64(time.Millisecond))
-}
+	"github.com/esshim/esshim/shim"
+)
+
+// millis converts a JS millisecond count to a Duration; 0 or less (and NaN)
+// stays 0, which the core reads as "use the default", and Infinity or
+// anything too large saturates instead of overflowing.
+func millis(ms float64) time.Duration { return shim.Milliseconds(ms) }

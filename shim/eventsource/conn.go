@@ -25,6 +25,10 @@ type conn struct {
 	backoff *shim.Backoff
 	parser  *sse.Parser
 	initial time.Duration // reconnection time until the stream sets retry
+	// home is the origin of the URL the application gave, and appData
+	// whether it gave headers or a body for it (see followRedirect).
+	home    string
+	appData bool
 
 	// ctx is cancelled when the last Source closes, and when the
 	// connection fails; it aborts the fetch, the body read and the timer.
@@ -63,9 +67,11 @@ func newConn(p *Pool, o *Options, key string) *conn {
 			Mode:        o.Mode,
 			Init:        o.Init,
 		},
-		backoff: shim.NewBackoff(reconnect),
+		backoff: newBackoff(reconnect, p.random),
 		parser:  sse.NewParser(sse.ParserOptions{MaxEventSize: o.maxEventSize()}),
 		initial: reconnect.InitialDelay,
+		home:    origin(o.URL),
+		appData: len(o.Header) > 0 || o.Body != nil,
 		ctx:     ctx,
 		cancel:  cancel,
 		exited:  make(chan struct{}),
@@ -77,7 +83,7 @@ func newConn(p *Pool, o *Options, key string) *conn {
 func (c *conn) run() {
 	defer close(c.exited)
 	defer c.cancel()
-	if c.fetcher == nil {
+	if c.fetcher == nil || !fetchable(c.request.URL) {
 		c.fail()
 		return
 	}
@@ -93,6 +99,7 @@ func (c *conn) run() {
 			c.fail()
 			return
 		}
+		retry, retrySet := c.parser.Retry()
 		floor := c.reconnectionTime()
 		// A connection that lived long enough counts as progress even
 		// without events (a quiet stream dropped by a proxy, say); never
@@ -100,14 +107,13 @@ func (c *conn) run() {
 		if res.events || res.idChanged || (res.opened && res.lifetime >= max(floor, c.initial)) {
 			c.backoff.Progress()
 		}
-		n := c.backoff.Attempts()
-		if _, ok := c.backoff.Next(floor); !ok {
+		delay, ok := c.backoff.Next(shim.RetryDelay(retry), retrySet)
+		if !ok {
 			// MaxRetries reached: reconnecting is known to be futile, and
 			// the spec then allows failing the connection instead.
 			c.fail()
 			return
 		}
-		delay := reconnectDelay(c.backoff, floor, n, c.pool.random())
 		tasksRun := c.announceReconnecting()
 		if !c.wait(delay, tasksRun) {
 			return
@@ -119,7 +125,7 @@ func (c *conn) run() {
 // it has set none.
 func (c *conn) reconnectionTime() time.Duration {
 	if ms, ok := c.parser.Retry(); ok {
-		return time.Duration(ms) * time.Millisecond
+		return shim.RetryDelay(ms)
 	}
 	return c.initial
 }
@@ -171,9 +177,7 @@ func (c *conn) connect(reconnecting bool) (res attempt) {
 	if finalURL == "" {
 		finalURL = req.URL // a Fetcher that does not report redirects
 	}
-	// Reconnections go where the redirects led, as the spec reuses the
-	// request whose URL the redirects changed (and as Chromium does).
-	c.request.URL = finalURL
+	c.followRedirect(finalURL)
 	c.announceOpen(origin(finalURL))
 	res.opened = true
 	defer func() {
@@ -205,6 +209,27 @@ func (c *conn) connect(reconnecting bool) (res attempt) {
 			return res // end of body or network error: reestablish
 		}
 	}
+}
+
+// followRedirect decides where the reconnections of a connection go once
+// its request ended at finalURL.
+//
+// The spec reuses the request whose URL list the redirects extended, so
+// reconnections go where the redirects led (whatwg/html#503), and Chromium
+// does so. That is kept, except when the redirects left the origin of the
+// URL the application gave while the connection carries the application's
+// own headers or body (extensions: a native EventSource has none). Those
+// belong to the origin they were given for, so such a connection keeps
+// reconnecting to its own URL and lets that origin redirect it afresh, as
+// the eventsource npm package does: the browser then decides, as on the
+// first request, what the hop to the other origin carries (it strips
+// Authorization, for one). A direct request to the other origin would
+// carry every header and the body.
+func (c *conn) followRedirect(finalURL string) {
+	if c.appData && origin(finalURL) != c.home {
+		return
+	}
+	c.request.URL = finalURL
 }
 
 type eofReader struct{}

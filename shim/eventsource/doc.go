@@ -13,10 +13,15 @@
 //
 //   - The default reconnection time is 3 s, Chromium's value (the spec leaves
 //     it to the user agent; Firefox uses 5 s).
-//   - Reconnect delays are jittered, and grow while the stream keeps failing
-//     without progress (see [Options].Reconnect). The jitter only ever adds to
-//     the reconnection time: the spec lets a user agent "wait some more" but
-//     never less, and conformance suites measure it.
+//   - Reconnect delays after the first grow, with jitter, while the stream
+//     keeps failing without progress (shim's one policy, see
+//     [Options].Reconnect). They never drop below the reconnection time: the
+//     spec lets a user agent "wait some more" but never less, and
+//     conformance suites measure it.
+//   - A connection with the application's headers or body that a redirect
+//     took to another origin reconnects to its own URL, not where the
+//     redirect led, so that those never go to the other origin (see
+//     conn.followRedirect).
 //   - An event larger than [Options].MaxEventSize fails the connection for
 //     good (one error, readyState CLOSED) instead of exhausting memory: a
 //     reconnection would only replay the same event.

@@ -70,10 +70,11 @@ type Options struct {
 	// defaults, while MaxRetries is taken literally: the number of
 	// reconnections allowed without progress, 0 for none, < 0 for no limit.
 	//
-	// The first reconnection after progress waits the stream's retry value
-	// (or InitialDelay) plus jitter up to one GrowFactor step; each further
-	// attempt without progress widens the jitter window by GrowFactor, up to
-	// MaxDelay. Progress is a dispatched event, a changed last event ID, or
+	// The delays are shim's one policy (see shim.Backoff): the first
+	// reconnection after progress waits exactly the stream's retry value (or
+	// InitialDelay), as the native EventSource does; each further attempt
+	// without progress grows by GrowFactor with jitter, up to MaxDelay, and
+	// never below the retry value, however large. Progress is a dispatched event, a changed last event ID, or
 	// a connection that stayed open at least the reconnection time (and at
 	// least InitialDelay).
 	Reconnect shim.ReconnectOptions
@@ -115,17 +116,7 @@ func (o *Options) reconnectOptions() shim.ReconnectOptions {
 	if r == (shim.ReconnectOptions{}) {
 		return DefaultReconnectOptions
 	}
-	d := DefaultReconnectOptions
-	if r.InitialDelay <= 0 {
-		r.InitialDelay = d.InitialDelay
-	}
-	if r.MaxDelay <= 0 {
-		r.MaxDelay = d.MaxDelay
-	}
-	if r.GrowFactor < 1 {
-		r.GrowFactor = d.GrowFactor
-	}
-	return r
+	return r.WithDefaults(DefaultReconnectOptions)
 }
 
 func (o *Options) maxEventSize() int {

@@ -34,3 +34,13 @@ func TestOrigin(t *testing.T) {
 		})
 	}
 }
+
+func TestFetchable(t *testing.T) {
+	for url, want := range map[string]bool{
+		"http://a/x": true, "HTTPS://a/": true, "data:text/event-stream,data:%20a%0A%0A": true, "blob:http://a/uuid": true,
+		"ftp://a/x": false, "javascript:1": false, "mailto:a@b": false, "about:blank": false, "ws://a/": false,
+		"file:///etc/passwd": false, "": false, "relative/path": false,
+	} {
+		assert.Equal(t, want, fetchable(url), url)
+	}
+}

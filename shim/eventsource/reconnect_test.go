@@ -97,7 +97,7 @@ func TestRetryHonoured(t *testing.T) {
 
 // TestBackoffGrowsWithoutProgress: a stream that opens and ends at once, with
 // no event, is not progress, so each reconnection waits longer, from the
-// retry value (or InitialDelay) up; MaxRetries then fails the connection
+// retry value (or InitialDelay) up, the first one waiting exactly that; MaxRetries then fails the connection
 // with a single error.
 func TestBackoffGrowsWithoutProgress(t *testing.T) {
 	tests := []struct {
@@ -130,7 +130,9 @@ func TestBackoffGrowsWithoutProgress(t *testing.T) {
 			reqs := srv.requests()
 			require.Len(t, reqs, 4, "the first request and MaxRetries reconnections")
 			for i := 1; i < len(reqs); i++ {
-				nominal := tt.floor << i // floor·2^i, the top of window i-1
+				// Exactly the floor first, then the top of each window:
+				// floor·2^(i-1).
+				nominal := tt.floor << (i - 1)
 				gap := reqs[i].at.Sub(reqs[i-1].ended)
 				assert.GreaterOrEqual(t, gap, nominal*999/1000, "delay before reconnection %d", i)
 			}

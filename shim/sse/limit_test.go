@@ -141,3 +141,39 @@ func TestEventTooLargeIsSticky(t *testing.T) {
 	assert.True(t, ok)
 	assert.Equal(t, int64(70), ms)
 }
+
+// TestDataBufferStaysWithinTheBound: the data buffer of a line that
+// streams in 64 KiB chunks never takes more than the bound (plus the few
+// bytes a final LF and an incomplete sequence need), nor leaves a trail of
+// doublings as large as itself: past a quarter of the bound it goes to the
+// bound at once. In a wasm memory that never shrinks, a buffer just past
+// half the bound used to double to twice the bound.
+func TestDataBufferStaysWithinTheBound(t *testing.T) {
+	const limit = 4 << 20
+	chunk := []byte(strings.Repeat("x", 64<<10))
+	for _, size := range []int{limit - 7, limit, limit + 3, limit + 64<<10, 2*limit + 1} {
+		p := NewParser(ParserOptions{MaxEventSize: limit})
+		var got []Event
+		keep := func(e Event) { got = append(got, e) }
+		require.NoError(t, p.Feed([]byte("data: "), keep))
+		allocated, last := 0, 0
+		var err error
+		for n := 0; n < size && err == nil; n += len(chunk) {
+			err = p.Feed(chunk[:min(len(chunk), size-n)], keep)
+			if c := cap(p.data); c != last {
+				allocated += c
+				last = c
+			}
+			assert.LessOrEqual(t, cap(p.data), limit+4, "size %d: buffer capacity", size)
+		}
+		if err == nil {
+			err = p.Feed([]byte("\n\n"), keep)
+		}
+		assert.Equal(t, size > limit, err != nil, "size %d: EVENT_TOO_LARGE", size)
+		if size <= limit {
+			require.Len(t, got, 1)
+			assert.Len(t, got[0].Data, size)
+		}
+		assert.LessOrEqual(t, allocated, limit+limit/2, "size %d: bytes allocated for the buffer", size)
+	}
+}

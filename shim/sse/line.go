@@ -148,7 +148,7 @@ func (p *Parser) appendData(value []byte) error {
 	if len(p.data)+len(value)-(utf8.UTFMax-1) > p.maxEventSize {
 		return p.errEventTooLarge()
 	}
-	p.data = p.dataDecoder.decode(grow(p.data, len(value)), value)
+	p.data = p.dataDecoder.decode(grow(p.data, len(value), p.maxEventSize+utf8.UTFMax), value)
 	if len(p.data) > p.maxEventSize {
 		return p.errEventTooLarge()
 	}
@@ -171,12 +171,23 @@ func (p *Parser) endDataLine(value []byte) error {
 
 // grow makes room for n more bytes in b, doubling its capacity when it must
 // grow, so that one large event streamed in many chunks is copied a bounded
-// number of times (append alone grows large slices by only 1.25×).
-func grow(b []byte, n int) []byte {
+// number of times (append alone grows large slices by only 1.25×). It never
+// doubles past limit, the most the buffer may ever hold (the event size
+// bound, plus the bytes an incomplete sequence may still add and the final
+// LF): a buffer just past half the bound would otherwise take twice the
+// bound, in a wasm memory that never shrinks.
+func grow(b []byte, n, limit int) []byte {
 	if cap(b)-len(b) >= n {
 		return b
 	}
-	nb := make([]byte, len(b), max(2*cap(b), len(b)+n, 512))
+	size := max(2*cap(b), len(b)+n, 512)
+	if size > limit/4 {
+		// The last doublings would leave a trail of garbage as large as
+		// the buffer (wasm memory never shrinks): past a quarter of the
+		// bound, go to the bound at once.
+		size = max(limit, len(b)+n)
+	}
+	nb := make([]byte, len(b), size)
 	copy(nb, b)
 	return nb
 }

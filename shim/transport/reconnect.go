@@ -17,7 +17,7 @@ import (
 // It runs on the goroutine serving s, which owns its backoff.
 func (s *stream) scheduleLocked() {
 	lc := s.lc
-	delay, ok := s.backoff.Next(s.retryBase)
+	delay, ok := s.backoff.Next(s.retryBase, s.retryBase > 0)
 	if !ok {
 		lc.errorLocked(&shim.Error{
 			Code:    shim.CodeReconnectExhausted,

@@ -129,7 +129,7 @@ func (s *stream) serve(body io.ReadCloser, delay time.Duration) {
 	err := s.read(body)
 	body.Close()
 	if ms, ok := s.parser.Retry(); ok {
-		s.retryBase = time.Duration(ms) * time.Millisecond
+		s.retryBase = shim.RetryDelay(ms)
 	}
 	s.ended(err, time.Since(opened) > delay)
 }
