@@ -21,6 +21,9 @@ export class SessionProvider {
   saveTokens(tokens) { save({ tokens, saved: (load().saved ?? 0) + 1 }); }
   saveCodeVerifier(verifier) { save({ verifier }); }
   codeVerifier() { return load().verifier; }
+  // SDK v2 binds the callback leg to the authorization server it discovered.
+  saveDiscoveryState(discovery) { save({ discovery }); }
+  discoveryState() { return load().discovery; }
   async redirectToAuthorization(url) {
     save({ redirects: (load().redirects ?? 0) + 1 });
     if (!this.frame) {
