@@ -172,7 +172,7 @@ chromium:
 	@test -x $(CHROMIUM) || { $(call apt_install,chromium); }
 	@test -x $(CHROMIUM) || { echo "Chromium is missing at $(CHROMIUM). Install it as root: apt-get update && apt-get install -y chromium" >&2; exit 1; }
 
-npm: $(DIST)/test/sdk.js $(DIST)/test/sdk2.js $(DIST)/test/eventsource.js
+npm: $(DIST)/test/sdk.js $(DIST)/test/sdk2.js $(DIST)/test/eventsource.js $(DIST)/test/oauth1.js $(DIST)/test/oauth2.js conformance
 
 # The browser tests bundle the official TypeScript SDK (both generations:
 # @modelcontextprotocol/sdk 1.x as sdk.js, @modelcontextprotocol/client 2.x
@@ -185,6 +185,21 @@ $(DIST)/test/sdk2.js: e2e/npm/node_modules/.package-lock.json e2e/npm/sdk2-entry
 
 $(DIST)/test/eventsource.js: e2e/npm/node_modules/.package-lock.json e2e/npm/eventsource-entry.js e2e/npm/bundle.mjs
 	node e2e/npm/bundle.mjs --entry=eventsource-entry.js --outfile=$@
+
+# The OAuth tests' bundles: each SDK generation's Client, transport and
+# auth module (what an application passes to esshim as sdkAuth).
+$(DIST)/test/oauth1.js: e2e/npm/node_modules/.package-lock.json e2e/npm/oauth1-entry.js e2e/npm/bundle.mjs
+	node e2e/npm/bundle.mjs --entry=oauth1-entry.js --outfile=$@
+
+$(DIST)/test/oauth2.js: e2e/npm/node_modules/.package-lock.json e2e/npm/oauth2-entry.js e2e/npm/bundle.mjs
+	node e2e/npm/bundle.mjs --entry=oauth2-entry.js --outfile=$@
+
+# conformance installs @modelcontextprotocol/conformance and Node 22 (the
+# npm package node@22), which its runner needs, from their own lockfile.
+.PHONY: conformance
+conformance: e2e/conformance/node_modules/.package-lock.json
+e2e/conformance/node_modules/.package-lock.json: e2e/conformance/package-lock.json
+	cd e2e/conformance && npm ci --no-audit --no-fund
 
 e2e/npm/node_modules/.package-lock.json: e2e/npm/package-lock.json
 	cd e2e/npm && npm ci --no-audit --no-fund

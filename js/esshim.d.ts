@@ -86,18 +86,6 @@ export interface ReconnectionOptions {
  */
 export type ReconnectionScheduler = (reconnect: () => void, delay: number, attemptCount: number) => (() => void) | void;
 
-/** The SDK v2's AuthProvider: `token()` is asked before every request and sent as `Authorization: Bearer …`. */
-export interface AuthProviderLike {
-  token(): string | undefined | Promise<string | undefined>;
-  /** Accepted; esshim does not call it yet (a 401 rejects with HTTP_ERROR and status 401). */
-  onUnauthorized?(...args: any[]): unknown;
-}
-
-/** The SDK's OAuthClientProvider, of which esshim reads only `tokens()`. */
-export interface OAuthClientProviderLike {
-  tokens(): OAuthTokensLike | undefined | Promise<OAuthTokensLike | undefined>;
-}
-
 export interface StreamableHTTPClientTransportOptions {
   /** Applied to every request (POST, GET, DELETE): headers, credentials, mode, cache, … */
   requestInit?: RequestInit;
@@ -110,17 +98,23 @@ export interface StreamableHTTPClientTransportOptions {
   /** Awaited before every request, e.g. for a fresh auth token. */
   headers?: () => Record<string, string> | Promise<Record<string, string>>;
   /**
-   * Either shape of SDK v2: an `AuthProvider`, whose `token()` is used, or an `OAuthClientProvider` (SDK v1's
-   * only shape), whose `tokens()` are. Asked before every request, the token goes out as
-   * `Authorization: Bearer …` (after `headers()`). esshim does not run the OAuth flow: a 401 rejects with code
-   * `HTTP_ERROR` and status 401; run the SDK's `auth()` and connect again. There is no `finishAuth()`.
+   * The SDK's `authProvider`: an `OAuthClientProvider` (both SDK generations) or a v2 `AuthProvider`
+   * (`token()`, `onUnauthorized()`). Its token goes out as `Authorization: Bearer …` (after `headers()`).
+   * A 401 runs the flow once per request (`onUnauthorized`, or the SDK's `auth()` for an
+   * `OAuthClientProvider`, which needs `sdkAuth`), a 403 `insufficient_scope` steps up. README, "OAuth".
    */
   authProvider?: AuthProviderLike | OAuthClientProviderLike;
-  /** SDK v2 option, accepted; esshim's OAuth support does not use it yet. */
+  /**
+   * The SDK's auth module, for an `OAuthClientProvider`: v1 `import * as sdkAuth from
+   * '@modelcontextprotocol/sdk/client/auth.js'`, v2 `import * as sdkAuth from '@modelcontextprotocol/client'`.
+   * esshim calls its `auth()` and throws its error classes. Without it a 401 is an `HTTP_ERROR`.
+   */
+  sdkAuth?: { auth: (provider: any, options: any) => Promise<'AUTHORIZED' | 'REDIRECT'>; [name: string]: any };
+  /** SDK v2: what a 403 `insufficient_scope` does. Default 'reauthorize'. */
   onInsufficientScope?: 'reauthorize' | 'throw';
-  /** SDK v2 option, accepted; esshim's OAuth support does not use it yet. */
+  /** SDK v2: step-up re-authorizations per request. Default 1. */
   maxStepUpRetries?: number;
-  /** SDK v2 option, accepted; esshim's OAuth support does not use it yet. */
+  /** SDK v2: accept authorization server metadata whose issuer does not match (RFC 8414 §3.3). */
   skipIssuerMetadataValidation?: boolean;
   /** SDK v2 option: schedules each reconnect instead of a timer. */
   reconnectionScheduler?: ReconnectionScheduler;
@@ -140,6 +134,23 @@ export interface StreamableHTTPClientTransportOptions {
 /** The part of the SDK's `OAuthTokens` that esshim reads. */
 export interface OAuthTokensLike {
   access_token: string;
+  scope?: string;
+}
+
+/**
+ * The SDK v2's AuthProvider: `token()` is asked before every request and sent as `Authorization: Bearer …`;
+ * `onUnauthorized()` answers a 401, then the request is sent again once.
+ */
+export interface AuthProviderLike {
+  token(): string | undefined | Promise<string | undefined>;
+  onUnauthorized?(ctx: { response: Response; serverUrl: URL; fetchFn: typeof fetch }): Promise<void>;
+}
+
+/** The SDK's `OAuthClientProvider`, as far as esshim tells it apart; the SDK's auth() uses the rest. */
+export interface OAuthClientProviderLike {
+  tokens(): OAuthTokensLike | undefined | Promise<OAuthTokensLike | undefined>;
+  clientInformation(): unknown;
+  [name: string]: any;
 }
 
 export interface TransportSendOptions {
@@ -209,6 +220,8 @@ export declare class StreamableHTTPClientTransport {
   send(message: JSONRPCMessage | JSONRPCMessage[], options?: TransportSendOptions): Promise<void>;
   close(): Promise<void>;
   terminateSession(): Promise<void>;
+  /** Completes the OAuth flow on the callback page: the authorization code, or the callback's URLSearchParams. */
+  finishAuth(authorizationCode: string | URLSearchParams, iss?: string): Promise<void>;
   readonly sessionId: string | undefined;
   readonly protocolVersion: string | undefined;
   setProtocolVersion(version: string): void;

@@ -141,6 +141,7 @@ function transportClass(core) {
     // Counts close() calls, to drop callbacks queued before one. A separate
     // object, so that the callbacks Go holds do not keep `this` alive.
     #lifecycle = { generation: 0 };
+    #finishAuth;
 
     constructor(url, options = {}) {
       try {
@@ -209,7 +210,10 @@ function transportClass(core) {
         close: () => enqueue(() => self.deref()?.onclose?.(), true),
         sessionchange: (newId, oldId) => enqueue(() => self.deref()?.onsessionchange?.(newId || undefined, oldId || undefined)),
       };
-      this.#h = call(core.transportNew, this.#url.href, withAuthProvider(options), callbacks);
+      const auth = authSupport(this.#url, options);
+      if (auth.authorize) callbacks.authorize = auth.authorize;
+      this.#finishAuth = auth.finishAuth;
+      this.#h = call(core.transportNew, this.#url.href, auth.options, callbacks);
       registry.register(this, this.#h);
     }
 
@@ -256,6 +260,15 @@ function transportClass(core) {
       return call(core.transportSend, this.#h, json, options);
     }
 
+    /**
+     * Completes the OAuth flow after the user authorized (the SDK's finishAuth): exchanges the authorization
+     * code (or the callback's URLSearchParams) for tokens with the SDK's auth(). Connect a transport again then.
+     */
+    async finishAuth(authorizationCode, iss) {
+      if (!this.#finishAuth) throw unauthorized(undefined, 'finishAuth requires an authProvider');
+      return this.#finishAuth(authorizationCode, iss);
+    }
+
     /** Ends the lifecycle; resolves once every fetch is aborted and every timer cancelled. Idempotent. */
     async close() {
       this.#lifecycle.generation++;
@@ -288,23 +301,34 @@ function transportClass(core) {
   };
 }
 
-// withAuthProvider makes the SDK's `authProvider` option work as far as it
-// can without the SDK's OAuth code. It takes both shapes of SDK v2: an
-// AuthProvider, whose token() is asked before every request, or an
-// OAuthClientProvider (the only shape of SDK v1), whose tokens() are; the
-// token goes out as a Bearer token after the application's own headers()
-// hook, as the SDK's transport sends it. The OAuth flow itself (discovery,
-// registration, redirect, code exchange) stays the application's: a 401
-// reaches it as an HTTP_ERROR with status 401, and after the SDK's auth()
-// has stored new tokens the transport can simply be connected again.
-function withAuthProvider(options) {
+// authSupport makes the SDK's `authProvider` option work as the SDK's own
+// transport does. It takes both shapes: a v2 AuthProvider, whose token()
+// is asked before every request and whose onUnauthorized() answers a 401,
+// or an OAuthClientProvider (the only shape of SDK v1), whose tokens() are
+// sent and whose flow is the SDK's own auth(): esshim does not reimplement
+// OAuth, it calls the functions of the SDK module the application passes
+// as `sdkAuth` (v1: `@modelcontextprotocol/sdk/client/auth.js`, v2: the
+// `@modelcontextprotocol/client` package itself), so that discovery,
+// registration, PKCE, refresh and issuer validation are exactly the SDK's
+// and its errors are its own classes. The token goes out as a Bearer token
+// after the application's own headers() hook.
+//
+// The Go core decides when the flow runs (a 401 once per request, a 403
+// insufficient_scope up to maxStepUpRetries) and what follows; this only
+// answers its authorize(challenge) question. State the SDK keeps on its
+// transport (the resource metadata URL and the scope seen in challenges)
+// is kept here, per transport, as the SDK keeps it.
+function authSupport(url, options) {
   const provider = options?.authProvider;
-  const token = typeof provider?.token === 'function' ? () => provider.token()
-    : typeof provider?.tokens === 'function' ? async () => (await provider.tokens())?.access_token
+  if (!provider) return { options };
+  const sdk = options.sdkAuth;
+  // SDK v2's isOAuthClientProvider: tokens() and clientInformation().
+  const oauth = typeof provider.tokens === 'function' && typeof provider.clientInformation === 'function' ? provider : undefined;
+  const token = typeof provider.token === 'function' && !oauth ? () => provider.token()
+    : typeof provider.tokens === 'function' ? async () => (await provider.tokens())?.access_token
       : undefined;
-  if (!token) return options;
   const userHeaders = options.headers;
-  return {
+  const wrapped = !token ? options : {
     ...options,
     headers: async () => {
       const headers = typeof userHeaders === 'function' ? { ...(await userHeaders()) } : {};
@@ -312,6 +336,151 @@ function withAuthProvider(options) {
       if (value) headers.Authorization = `Bearer ${value}`;
       return headers;
     },
+  };
+  const state = { resourceMetadataUrl: undefined, scope: undefined };
+  const authOptions = (signal) => ({
+    serverUrl: url,
+    resourceMetadataUrl: state.resourceMetadataUrl,
+    scope: state.scope,
+    fetchFn: authFetch(url, options, signal),
+    skipIssuerMetadataValidation: options.skipIssuerMetadataValidation,
+  });
+  const runAuth = async (extra, signal) => {
+    const result = await sdk.auth(oauth, { ...authOptions(signal), ...extra });
+    if (result !== 'AUTHORIZED') throw unauthorized(sdk);
+  };
+  const authorize = async (c) => {
+    try {
+      const challenge = challengeParams(sdk, c);
+      if (c.kind === 'unauthorized') {
+        if (challenge.header) {
+          state.resourceMetadataUrl = challenge.resourceMetadataUrl;
+          state.scope = union(sdk, state.scope, challenge.scope);
+        }
+        if (typeof provider.onUnauthorized === 'function' && !oauth) {
+          await provider.onUnauthorized({ response: challengeResponse(c), serverUrl: url, fetchFn: authFetch(url, options, c.signal) });
+          return;
+        }
+        if (!oauth) throw unauthorized(sdk, `Unauthorized: the server answered HTTP ${c.status} to ${c.method}, and the authProvider has no onUnauthorized()`);
+        needModule(sdk, c);
+        await runAuth({}, c.signal);
+        return;
+      }
+      // A 403 insufficient_scope: step-up, as the SDK v2 does it.
+      const scopeError = () => sdk?.InsufficientScopeError
+        ? new sdk.InsufficientScopeError({ requiredScope: challenge.scope, resourceMetadataUrl: challenge.resourceMetadataUrl, errorDescription: challenge.errorDescription })
+        : Object.assign(codedError('HTTP_ERROR', `Insufficient scope${challenge.scope ? `: required "${challenge.scope}"` : ''}`, 403), { name: 'InsufficientScopeError', requiredScope: challenge.scope });
+      if (c.kind === 'insufficient-scope' || !oauth) throw scopeError();
+      needModule(sdk, c);
+      if (challenge.resourceMetadataUrl) state.resourceMetadataUrl = challenge.resourceMetadataUrl;
+      const tokens = await oauth.tokens();
+      // SDK v1 has no scope union: it asks for the challenged scope.
+      const scope = sdk.computeScopeUnion ? sdk.computeScopeUnion(state.scope, tokens?.scope, challenge.scope) : (challenge.scope ?? state.scope);
+      state.scope = scope;
+      const forceReauthorization = sdk.isStrictScopeSuperset ? sdk.isStrictScopeSuperset(scope, tokens?.scope) : undefined;
+      await runAuth({ scope, forceReauthorization }, c.signal);
+    } catch (err) {
+      throw authSeamEscape(err);
+    }
+  };
+  const finishAuth = async (codeOrParams, iss) => {
+    try {
+      if (!oauth) throw unauthorized(sdk, 'finishAuth requires an OAuthClientProvider');
+      needModule(sdk);
+      let code = codeOrParams;
+      if (typeof codeOrParams !== 'string') {
+        code = codeOrParams?.get?.('code');
+        iss = codeOrParams?.get?.('iss') ?? undefined;
+        const error = codeOrParams?.get?.('error');
+        if (!code && error && sdk.OAuthError) throw new sdk.OAuthError(error, codeOrParams.get('error_description') ?? error);
+        if (!code) throw unauthorized(sdk, 'Authorization callback contained neither `code` nor `error`');
+      }
+      const extra = { authorizationCode: code };
+      if (iss !== undefined) extra.iss = iss;
+      const result = await sdk.auth(oauth, { ...authOptions(), ...extra });
+      if (result !== 'AUTHORIZED') throw unauthorized(sdk, 'Failed to authorize');
+    } catch (err) {
+      throw authSeamEscape(err);
+    }
+  };
+  return { options: wrapped, authorize, finishAuth };
+}
+
+// needModule fails the flow when an OAuthClientProvider came without the
+// SDK's auth module: the error says what to pass. Without it the request
+// fails as before the flow existed, with HTTP_ERROR and the status.
+function needModule(sdk, c) {
+  if (typeof sdk?.auth === 'function') return;
+  const err = codedError('HTTP_ERROR', (c ? `the server answered HTTP ${c.status} to ${c.method}; ` : '')
+    + "esshim runs the OAuth flow of an OAuthClientProvider with the SDK's own auth(): pass the SDK's auth module as the `sdkAuth` option "
+    + "(v1: import * as sdkAuth from '@modelcontextprotocol/sdk/client/auth.js'; v2: import * as sdkAuth from '@modelcontextprotocol/client')", c?.status);
+  err.name = 'UnauthorizedError';
+  throw err;
+}
+
+function unauthorized(sdk, message) {
+  if (typeof sdk?.UnauthorizedError === 'function') return new sdk.UnauthorizedError(message);
+  const err = codedError('HTTP_ERROR', message ?? 'Unauthorized', 401);
+  err.name = 'UnauthorizedError';
+  return err;
+}
+
+// authSeamEscape stamps an error that escaped the auth flow the way the
+// SDK v2 does (a Symbol.for brand), so that its Client recognizes it
+// during version negotiation, whichever bundle threw it.
+function authSeamEscape(err) {
+  if ((typeof err === 'object' && err !== null) || typeof err === 'function') {
+    try {
+      Object.defineProperty(err, Symbol.for('mcp.authSeamEscape'), { value: true, configurable: true });
+    } catch { /* frozen: identity outranks provenance, as in the SDK */ }
+  }
+  return err;
+}
+
+function union(sdk, ...scopes) {
+  if (typeof sdk?.computeScopeUnion === 'function') return sdk.computeScopeUnion(...scopes);
+  return scopes.filter(Boolean).pop(); // SDK v1: the latest challenge's scope
+}
+
+// challengeResponse rebuilds the refused response for the SDK's
+// onUnauthorized({ response }): status and WWW-Authenticate, no body.
+function challengeResponse(c) {
+  const headers = c.wwwAuthenticate ? { 'www-authenticate': c.wwwAuthenticate } : {};
+  return new Response(null, { status: c.status, statusText: c.statusText, headers });
+}
+
+function challengeParams(sdk, c) {
+  const response = challengeResponse(c);
+  const params = typeof sdk?.extractWWWAuthenticateParams === 'function' ? sdk.extractWWWAuthenticateParams(response) : {};
+  return { ...params, header: Boolean(c.wwwAuthenticate) };
+}
+
+// authFetch is the fetchFn the SDK's auth() gets: the application's fetch
+// (or the global one), with requestInit only toward the MCP server's own
+// origin, since the application's headers are credentials that never go
+// to another origin (the SDK sends them to the authorization server too).
+// A request that carries credentials (an Authorization header, a client
+// secret in its body) never follows a redirect: a cross-origin redirect
+// would hand them to another origin, and a page cannot follow only
+// same-origin redirects (a manual redirect is opaque). Discovery, which
+// carries none, follows redirects as fetch does. signal ends the flow's
+// fetches when the transport stops waiting for it (close()).
+function authFetch(url, options, signal) {
+  const base = options.fetch ?? ((...args) => fetch(...args));
+  const origin = new URL(url).origin;
+  return async (input, init = {}) => {
+    const target = new URL(input instanceof Request ? input.url : String(input), url);
+    let merged = { ...init };
+    if (target.origin === origin && options.requestInit) {
+      const headers = new Headers(options.requestInit.headers);
+      new Headers(init.headers).forEach((v, k) => headers.set(k, v));
+      merged = { ...options.requestInit, ...init, headers };
+    }
+    const headers = new Headers(merged.headers);
+    const body = typeof merged.body === 'string' ? merged.body : merged.body instanceof URLSearchParams ? merged.body.toString() : '';
+    if (headers.has('authorization') || /(^|&)client_secret=/.test(body)) merged.redirect = 'error';
+    if (signal) merged.signal = merged.signal ? AbortSignal.any([merged.signal, signal]) : signal;
+    return base(input, merged);
   };
 }
 

@@ -10,6 +10,9 @@ import (
 // toJSError turns a Go error into a JS Error with a string code and, where
 // HTTP was involved, a numeric status: the shape every esshim error has.
 func toJSError(err error) safejs.Value {
+	if v, ok := thrownValue(err); ok {
+		return v
+	}
 	code := shim.CodeOf(err)
 	status := 0
 	msg := err.Error()

@@ -46,8 +46,9 @@ func newPromise(work func() (any, error)) safejs.Value {
 }
 
 type settled struct {
-	value safejs.Value
-	err   *shim.Error
+	value  safejs.Value
+	err    *shim.Error
+	thrown safejs.Value // what the promise rejected with
 }
 
 // awaiter is one wait for a promise, keyed by an id that the promise's
@@ -98,7 +99,7 @@ func settle(args []safejs.Value, rejected bool) {
 			a.late(arg(args, 1))
 		}
 	case rejected:
-		a.ch <- settled{err: fromJSError(shim.CodeNetwork, arg(args, 1))}
+		a.ch <- settled{err: fromJSError(shim.CodeNetwork, arg(args, 1)), thrown: arg(args, 1)}
 	default:
 		a.ch <- settled{value: arg(args, 1)}
 	}
@@ -114,6 +115,29 @@ func await(ctx shim.Context, v safejs.Value) (safejs.Value, error) {
 // awaitOr is await that hands a value arriving after ctx ended to late,
 // which runs inside a JS callback and must not block.
 func awaitOr(ctx shim.Context, v safejs.Value, late func(safejs.Value)) (safejs.Value, error) {
+	r, err := awaitSettled(ctx, v, late)
+	if err != nil {
+		return safejs.Undefined(), err
+	}
+	return r.value, r.errOrNil()
+}
+
+// awaitThrown is await for a promise whose rejection must reach the
+// application unchanged: the error carries the rejection value.
+func awaitThrown(ctx shim.Context, v safejs.Value) (safejs.Value, error) {
+	r, err := awaitSettled(ctx, v, nil)
+	if err != nil {
+		return safejs.Undefined(), err
+	}
+	if r.err != nil {
+		return safejs.Undefined(), &shim.Error{Code: r.err.Code, Message: r.err.Message, Err: &thrownError{v: r.thrown, msg: r.err.Message}}
+	}
+	return r.value, nil
+}
+
+// awaitSettled waits for v to settle or ctx to end; the error is only
+// ctx's end, or a failure to wait at all.
+func awaitSettled(ctx shim.Context, v safejs.Value, late func(safejs.Value)) (settled, error) {
 	a := &awaiter{ch: make(chan settled, 1), late: late}
 	awaitMu.Lock()
 	awaitNext++
@@ -127,11 +151,11 @@ func awaitOr(ctx shim.Context, v safejs.Value, late func(safejs.Value)) (safejs.
 		delete(awaiters, id)
 		liveAwaits--
 		awaitMu.Unlock()
-		return safejs.Undefined(), shim.Wrap(shim.CodeInternal, err)
+		return settled{}, shim.Wrap(shim.CodeInternal, err)
 	}
 	select {
 	case r := <-a.ch:
-		return r.value, r.errOrNil()
+		return r, nil
 	case <-ctx.Done():
 	}
 	awaitMu.Lock()
@@ -152,7 +176,7 @@ func awaitOr(ctx shim.Context, v safejs.Value, late func(safejs.Value)) (safejs.
 			late(r.value)
 		}
 	}
-	return safejs.Undefined(), shim.Wrap(shim.CodeAborted, ctx.Err())
+	return settled{}, shim.Wrap(shim.CodeAborted, ctx.Err())
 }
 
 // thenBound calls Promise.resolve(v).then(resolve.bind(null, id),

@@ -69,7 +69,8 @@ func withTransport(f func(*transport.Transport, []safejs.Value) any) func([]safe
 
 // transportNew(url, options, callbacks) creates a transport and returns its
 // handle. options is the JS options object of StreamableHTTPClientTransport;
-// callbacks has message(json), error(err), close(), sessionchange(new, old).
+// callbacks has message(json), error(err), close(), sessionchange(new, old)
+// and, when an authProvider was given, authorize(challenge) (see authorizer).
 func transportNew(args []safejs.Value) any {
 	url, opts, cb := stringOf(arg(args, 0)), arg(args, 1), arg(args, 2)
 	init := prop(opts, "requestInit")
@@ -110,6 +111,18 @@ func transportNew(args []safejs.Value) any {
 	}
 	if sched := prop(opts, "reconnectionScheduler"); sched.Type() == safejs.TypeFunction {
 		o.Scheduler = reconnectionScheduler(sched)
+	}
+	if fn := prop(cb, "authorize"); fn.Type() == safejs.TypeFunction {
+		o.Authorize = authorizer(fn)
+		if stringProp(opts, "onInsufficientScope", "reauthorize") == "throw" {
+			o.StepUp = transport.StepUpThrow
+		}
+		// The SDK's maxStepUpRetries: 0 means none, absent the default 1.
+		if n := intProp(opts, "maxStepUpRetries", 1); n <= 0 {
+			o.MaxStepUpRetries = -1
+		} else {
+			o.MaxStepUpRetries = n
+		}
 	}
 	if stringProp(opts, "sessionExpiry", "error") == "reinitialize" {
 		o.SessionExpiry = transport.ExpiryReinitialize

@@ -397,12 +397,15 @@ func newFetcher(ts *testServer) shim.Fetcher { return httpfetch.New(ts.Client())
 func connectWithStandalone(t testing.TB, tr *Transport) {
 	t.Helper()
 	connect(t, tr)
-	eventually(t, func() bool {
-		for _, s := range tr.Snapshot().Streams {
-			if s.Kind == kindStandalone && s.State == stateOpen {
-				return true
-			}
+	eventually(t, func() bool { return standaloneOpen(tr) }, "standalone stream open")
+}
+
+// standaloneOpen reports whether the transport's standalone stream is open.
+func standaloneOpen(tr *Transport) bool {
+	for _, s := range tr.Snapshot().Streams {
+		if s.Kind == kindStandalone && s.State == stateOpen {
+			return true
 		}
-		return false
-	}, "standalone stream open")
+	}
+	return false
 }

@@ -81,6 +81,10 @@ func (s *stream) connect(first bool) io.ReadCloser {
 	}
 	t.notePreflightPassed(h, resp)
 	status := resp.Status
+	if c, err := lc.authDecision(resp, &s.auth, "GET"); err != nil || c != nil {
+		discard(resp)
+		return s.unauthorized(c, err, first)
+	}
 	switch {
 	case status == 404 && sent != "":
 		discard(resp)
@@ -131,8 +135,37 @@ func (s *stream) connect(first bool) io.ReadCloser {
 		return nil
 	}
 	s.state = stateOpen
+	s.auth = authTries{}
 	t.mu.Unlock()
 	return bodyOf(resp)
+}
+
+// unauthorized follows a GET refused for authorization: after
+// Options.Authorize answered c, the stream connects again at once (the
+// refusal was no failure of the server); when it cannot (err, or the
+// flow failed), the stream ends, as the SDK's GET ends with what its auth
+// throws: a standalone stream is not retried, a resumed one's requests
+// fail.
+func (s *stream) unauthorized(c *AuthChallenge, err *shim.Error, first bool) io.ReadCloser {
+	lc := s.lc
+	if c != nil && lc.authorize(s.ctx, c) == nil {
+		return s.connect(first)
+	}
+	t := lc.t
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if s.done || lc.closed {
+		return nil
+	}
+	if err != nil {
+		err.Message = "Failed to open SSE stream: " + err.Message
+		lc.errorLocked(err)
+	}
+	if s.kind != kindStandalone {
+		lc.failStreamLocked(s, jsonrpc.ReasonStreamLost)
+	}
+	lc.removeStreamLocked(s)
+	return nil
 }
 
 // failedAttemptLocked reports a failed connection attempt and schedules

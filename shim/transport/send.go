@@ -40,6 +40,9 @@ type postSpec struct {
 	// returned only, not reported to Handler.Error, and its success does
 	// not prove the session usable (see session.mayReinit).
 	quiet bool
+	// auth is the request's authorization history; nil for the
+	// transport's own messages, which never run Options.Authorize.
+	auth *authTries
 }
 
 // Send sends one JSON-RPC message or batch, like the TypeScript SDK's send:
@@ -72,7 +75,7 @@ type postSpec struct {
 // failures arrive as Handler.Error and a "stream-lost" response. Such a
 // stream without a request in the message ends with its connection.
 func (t *Transport) Send(ctx shim.Context, message string, opts SendOptions) error {
-	p := &postSpec{body: message, onToken: opts.OnResumptionToken, signal: opts.Signal, onEnd: opts.OnEnd}
+	p := &postSpec{body: message, onToken: opts.OnResumptionToken, signal: opts.Signal, onEnd: opts.OnEnd, auth: &authTries{}}
 	err := t.send(ctx, p, opts)
 	if p.onEnd != nil {
 		// No stream took the request over: Send failed.
@@ -147,7 +150,16 @@ func (t *Transport) send(ctx shim.Context, p *postSpec, opts SendOptions) error 
 			return errClosed
 		}
 	}
-	return lc.post(ctx, p)
+	for {
+		err := lc.post(ctx, p)
+		retry, ok := err.(*authRetry)
+		if !ok {
+			return err
+		}
+		if err := lc.authorize(ctx, retry.challenge); err != nil {
+			return err
+		}
+	}
 }
 
 // resumeLocked opens a resume stream for SendOptions.ResumptionToken. The
@@ -301,6 +313,16 @@ func (lc *lifecycle) postResponse(s *stream, p *postSpec, sess *session, sent st
 		lc.expire(sess, sent, s, p)
 		return nil
 	}
+	if c, err := lc.authDecision(resp, p.auth, "POST"); err != nil {
+		err.Message = "Error POSTing to endpoint: " + err.Message
+		if text := snippet(resp); text != "" && status == 403 {
+			err.Message += ": " + text
+		}
+		return lc.postFailed(s, p, err, false)
+	} else if c != nil {
+		discard(resp)
+		return lc.postUnauthorized(s, p, c)
+	}
 	if status < 200 || status > 299 {
 		var text string
 		if s.era.errorAnswers(status, p.method == methodDiscover) && len(p.ids) == 1 {
@@ -437,6 +459,24 @@ func (lc *lifecycle) postFailed(s *stream, p *postSpec, err *shim.Error, callerC
 		return nil
 	}
 	return err
+}
+
+// postUnauthorized withdraws a POST that Options.Authorize must answer
+// before it is sent again: its requests leave the in-flight table and its
+// stream ends without a trace, and the request's OnEnd waits for the
+// retry. Nothing is reported: the authorization's outcome will be.
+func (lc *lifecycle) postUnauthorized(s *stream, p *postSpec, c *AuthChallenge) error {
+	t := lc.t
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if s.done || lc.closed {
+		lc.withdrawLocked(p.ids, s)
+		return lc.abandonedLocked(s, p)
+	}
+	lc.withdrawLocked(p.ids, s)
+	p.onEnd, s.onEnd = s.onEnd, nil
+	lc.removeStreamLocked(s)
+	return &authRetry{challenge: c}
 }
 
 // failPostLocked reports err and settles the POST's requests: a replay's

@@ -55,6 +55,7 @@ type stream struct {
 	aborted    bool        // by the request's SendOptions.Signal
 	rejected   bool        // its Send returned an error
 	stopSignal func() bool // stops watching that signal
+	auth       authTries   // the GET's authorization history, until it opens
 
 	// Set at creation, read-only afterwards.
 	replayID string     // set by SendOptions.ResumptionToken: responses here answer this id

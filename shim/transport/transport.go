@@ -68,7 +68,21 @@ type Options struct {
 	// 0. It is called without a lock. reconnect may be called at most once
 	// and from anywhere; after a cancel, or after Close, it does nothing.
 	Scheduler func(delay time.Duration, attempt int, reconnect func()) (cancel func())
-	Handler   Handler
+	// Authorize, when set, answers a 401 or a 403 insufficient_scope to an
+	// application's POST or to a GET stream (see AuthChallenge): it runs
+	// the authorization flow, which the binding delegates to the SDK's
+	// authProvider and auth(), and the request is sent again. The
+	// transport decides when it is called and how often: each 401 once (a
+	// second 401 is an HTTP_ERROR), step-ups up to MaxStepUpRetries. It is
+	// called without a lock and must return once ctx is done. Without it,
+	// 401 and 403 are plain HTTP_ERRORs.
+	Authorize func(ctx shim.Context, c *AuthChallenge) error
+	// StepUp is the SDK v2's onInsufficientScope.
+	StepUp StepUpMode
+	// MaxStepUpRetries bounds the step-up re-authorizations of one
+	// request: 0 means the SDK v2's default, 1; a negative value, none.
+	MaxStepUpRetries int
+	Handler          Handler
 }
 
 // Handler receives what the transport delivers. All fields are optional.
@@ -183,6 +197,12 @@ func New(opts Options) *Transport {
 		h.Set(k, v)
 	}
 	opts.Header = h
+	switch {
+	case opts.MaxStepUpRetries == 0:
+		opts.MaxStepUpRetries = 1
+	case opts.MaxStepUpRetries < 0:
+		opts.MaxStepUpRetries = 0
+	}
 	t := &Transport{opts: opts, seedSession: opts.SessionID, seedVersion: opts.ProtocolVersion}
 	t.cond = sync.NewCond(&t.mu)
 	return t
