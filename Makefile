@@ -15,11 +15,13 @@ FUZZTIME ?= 10s
 # -s -w drops the symbol and DWARF sections: about 90 KB of wasm that every
 # user would download on every cold load.
 WASM_LDFLAGS := -s -w -X main.version=$(VERSION)
-# No inlining in the JS glue (package main) and in the two connection
-# managers: their code runs per request or per connection, never per byte,
-# and inlining safejs's calls and the managers' helpers costs about 12 KB of
-# gzip. The parsers (shim/sse, shim/jsonrpc), which run per byte, keep it.
+# No inlining in the JS glue (package main), the two connection managers
+# and package shim: their code runs per request or per connection, never per
+# byte, and inlining safejs's calls and the managers' helpers costs about
+# 14 KB of gzip. The parsers (shim/sse, shim/jsonrpc), which run per byte,
+# keep it.
 WASM_GCFLAGS := -gcflags=github.com/esshim/esshim/wasm=-l \
+	-gcflags=github.com/esshim/esshim/shim=-l \
 	-gcflags=github.com/esshim/esshim/shim/transport=-l \
 	-gcflags=github.com/esshim/esshim/shim/eventsource=-l
 

@@ -137,10 +137,19 @@ func authParam(header, name string) string {
 			return ""
 		}
 		key := strings.TrimSpace(s[:i])
-		if j := strings.LastIndexAny(key, " ,"); j >= 0 {
-			key = key[j+1:]
+		// The key is the last word before '=' (after the scheme or a ',').
+		// Byte loops rather than strings.LastIndexAny and TrimLeft, which
+		// link about 3 KB of Unicode-aware code into the wasm.
+		for j := len(key) - 1; j >= 0; j-- {
+			if key[j] == ' ' || key[j] == ',' {
+				key = key[j+1:]
+				break
+			}
 		}
-		s = strings.TrimLeft(s[i+1:], " ")
+		s = s[i+1:]
+		for len(s) > 0 && s[0] == ' ' {
+			s = s[1:]
+		}
 		var val string
 		if strings.HasPrefix(s, `"`) {
 			var b strings.Builder
