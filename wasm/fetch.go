@@ -157,8 +157,8 @@ func requestInit(req *shim.Request) safejs.Value {
 }
 
 var (
-	jsURL       = mustGet(jsGlobal, "URL")
-	jsLocation  = func() safejs.Value { v, _ := safejs.ValueOf("location"); return v }()
+	jsURL      = mustGet(jsGlobal, "URL")
+	jsLocation = func() safejs.Value { v, _ := safejs.ValueOf("location"); return v }()
 )
 
 // redirectTarget resolves the Location of a redirect response against its

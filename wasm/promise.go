@@ -57,7 +57,7 @@ type settled struct {
 // js.Func behind even when its promise never settles: a custom fetch that
 // ignores its signal must not leak one per abandoned request.
 type awaiter struct {
-	ch   chan settled        // buffered: settling never blocks a JS callback
+	ch   chan settled       // buffered: settling never blocks a JS callback
 	late func(safejs.Value) // for a value that arrives after the wait ended
 	gone bool               // the wait ended first
 }

@@ -110,12 +110,10 @@ func (lc *lifecycle) authorize(ctx shim.Context, c *AuthChallenge) error {
 	t := lc.t
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	switch {
-	case lc.closed:
-		return errClosed
-	case ctx.Err() != nil:
-		return shim.Wrap(shim.CodeAborted, ctx.Err())
-	case err != nil:
+	if ierr := lc.interruptedLocked(ctx); ierr != nil {
+		return ierr
+	}
+	if err != nil {
 		e, ok := err.(*shim.Error)
 		if !ok {
 			e = &shim.Error{Code: shim.CodeHTTP, Status: c.Status, Message: "authorization failed: " + err.Error(), Err: err}

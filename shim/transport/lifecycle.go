@@ -222,6 +222,19 @@ func (lc *lifecycle) withLifecycle(ctx shim.Context) (shim.Context, shim.CancelF
 	return c, func() { stop(); cancel() }
 }
 
+// interruptedLocked returns the error of a call that waited without the
+// lock: CLOSED when its lifecycle closed meanwhile, ABORTED when its own
+// ctx ended, nil when it may go on.
+func (lc *lifecycle) interruptedLocked(ctx shim.Context) error {
+	switch {
+	case lc.closed:
+		return errClosed
+	case ctx.Err() != nil:
+		return shim.Wrap(shim.CodeAborted, ctx.Err())
+	}
+	return nil
+}
+
 // errClosed is what calls report when their lifecycle was closed under
 // them.
 var errClosed = shim.NewError(shim.CodeClosed, "transport closed")

@@ -69,11 +69,8 @@ func (t *Transport) TerminateSession(ctx shim.Context) error {
 	if err != nil {
 		t.mu.Lock()
 		defer t.mu.Unlock()
-		switch {
-		case lc.closed:
-			return errClosed
-		case ctx.Err() != nil:
-			return shim.Wrap(shim.CodeAborted, ctx.Err())
+		if ierr := lc.interruptedLocked(ctx); ierr != nil {
+			return ierr
 		}
 		e := asError(err, shim.CodeNetwork)
 		lc.errorLocked(e)
