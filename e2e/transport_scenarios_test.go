@@ -189,8 +189,12 @@ func TestResume(t *testing.T) {
 
 // TestNoID: a POST stream ends before any event, so there is no id to
 // resume from. Its request must fail at once, through onmessage, with a
-// JSON-RPC error whose data.reason is 'stream-lost': within 100 ms of the
-// stream's death, whether it ended cleanly or by a reset.
+// JSON-RPC error whose data.reason is 'stream-lost', whether the stream
+// ended cleanly or by a reset. "At once" is asserted as under 500 ms of the
+// stream's death: half the default initialReconnectionDelay (1 s), so that
+// no reconnect attempt fits in it, and far from any request timeout. It is
+// 10-60 ms on an idle machine; 100 ms, the bound before, was missed by the
+// parallel suite at load 9 (109-209 ms), which is load, not a wait.
 func TestNoID(t *testing.T) {
 	t.Parallel()
 	for _, abort := range []bool{false, true} {
@@ -227,7 +231,7 @@ func TestNoID(t *testing.T) {
 			require.Equal(t, faultserver.EndCut, post.End)
 			after := got.Outcome.Time().Sub(post.Closed)
 			t.Logf("stream-lost arrived %v after the server ended the stream", after)
-			assert.Less(t, after, 100*time.Millisecond)
+			assert.Less(t, after, 500*time.Millisecond, "at once: before any reconnect attempt could have run")
 			assert.Greater(t, after, -clockSlack)
 
 			assert.Equal(t, 1, s.Counts().RPC["tools/call"], "not POSTed again")
